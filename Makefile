@@ -1,0 +1,42 @@
+# ldnsim — the two commands a newcomer needs: `make demo` and `make test`.
+# Both create .venv and install ldnsim with what they need on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+OUT ?= out
+ARGS ?=
+
+.PHONY: demo test lint bench docs clean venv browser
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: a virtual trial (Younger 2013 design) with its HTML report in out/.
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/ldnsim demo --out $(OUT)
+
+## Lint and the whole test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+## Benchmarks against libRoadRunner, measured in the same run (not part of CI).
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+## Regenerate the parameter tables in docs/ from the data files.
+docs: $(STAMP)
+	$(BIN)/ldnsim docs --out docs
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,35 @@
+"""ldnsim command line (typer).
+
+Each command lives in its own module under ``ldnsim.cli`` and registers itself on :data:`app`.
+Contract (docs/architecture.md): every command takes ``--json`` and then prints exactly one JSON
+document on stdout; errors go to stderr with exit code 2 for bad input, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from ._app import app, emit_json, fail  # noqa: F401
+
+# Command modules; each registers its commands on `app` at import. Missing optional extras are
+# reported by the command itself when it runs, not at import.
+_COMMAND_MODULES = ["pk", "simulate", "trial", "clinical", "sbml_cmd", "docs_cmd", "bench_cmd", "diary"]
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a command module not written yet, or its extra missing
+            if exc.name and exc.name.startswith(f"{__name__}.{name}"):
+                continue
+            raise
+
+
+def main() -> None:
+    """Console entry point."""
+    _register()
+    from ._app import run
+
+    sys.exit(run())

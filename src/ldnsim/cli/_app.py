@@ -1,0 +1,86 @@
+"""The typer application and the shared output/error conventions of every command."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+import typer
+
+from ..errors import LdnsimError
+
+DISCLAIMER = "For research and education only; not medical advice."
+
+app = typer.Typer(
+    name="ldnsim",
+    help="Low-dose naltrexone and the neuroimmune pain system: PK, model, virtual trials, clinical tools. "
+    + DISCLAIMER,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _to_jsonable(obj.item())
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise LdnsimError("internal error: a non-finite number reached the output")
+        return obj
+    return obj
+
+
+def emit_json(doc: Any) -> None:
+    """Print one JSON document on stdout. Refuses NaN/inf (never a silent NaN in output)."""
+    sys.stdout.write(json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error to stderr and exit with ``code`` (2 = bad input)."""
+    sys.stderr.write(f"ldnsim: error: {message}\n")
+    raise SystemExit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the app, turning ldnsim errors into messages and exit codes (no tracebacks)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except LdnsimError as exc:
+        sys.stderr.write(f"ldnsim: error: {exc}\n")
+        return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except Exception as exc:  # click usage errors, typer.Exit, typer.Abort
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+@app.command("version")
+def version(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+    """Print the ldnsim version."""
+    from .. import __version__
+
+    if json_out:
+        emit_json({"ldnsim": __version__, "disclaimer": DISCLAIMER})
+    else:
+        typer.echo(f"ldnsim {__version__} — {DISCLAIMER}")
