@@ -16,18 +16,47 @@ __all__ = ["parse_mass", "parse_duration", "parse_concentration", "parse_rate", 
 _NUM = r"(?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 
 MASS_UNITS = {
-    "mg": 1.0, "milligram": 1.0, "milligrams": 1.0,
-    "g": 1000.0, "gram": 1000.0, "grams": 1000.0,
-    "ug": 1e-3, "µg": 1e-3, "μg": 1e-3, "mcg": 1e-3, "microgram": 1e-3, "micrograms": 1e-3,
-    "ng": 1e-6, "nanogram": 1e-6, "nanograms": 1e-6,
+    "mg": 1.0,
+    "milligram": 1.0,
+    "milligrams": 1.0,
+    "g": 1000.0,
+    "gram": 1000.0,
+    "grams": 1000.0,
+    "ug": 1e-3,
+    "µg": 1e-3,
+    "μg": 1e-3,
+    "mcg": 1e-3,
+    "microgram": 1e-3,
+    "micrograms": 1e-3,
+    "ng": 1e-6,
+    "nanogram": 1e-6,
+    "nanograms": 1e-6,
 }
 TIME_UNITS = {
-    "min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
-    "h": 1.0, "hr": 1.0, "hrs": 1.0, "hour": 1.0, "hours": 1.0,
-    "d": 24.0, "day": 24.0, "days": 24.0,
-    "w": 168.0, "wk": 168.0, "wks": 168.0, "week": 168.0, "weeks": 168.0,
-    "mo": 24.0 * 30.4375, "month": 24.0 * 30.4375, "months": 24.0 * 30.4375,
-    "y": 24.0 * 365.25, "yr": 24.0 * 365.25, "year": 24.0 * 365.25, "years": 24.0 * 365.25,
+    "min": 1 / 60,
+    "mins": 1 / 60,
+    "minute": 1 / 60,
+    "minutes": 1 / 60,
+    "h": 1.0,
+    "hr": 1.0,
+    "hrs": 1.0,
+    "hour": 1.0,
+    "hours": 1.0,
+    "d": 24.0,
+    "day": 24.0,
+    "days": 24.0,
+    "w": 168.0,
+    "wk": 168.0,
+    "wks": 168.0,
+    "week": 168.0,
+    "weeks": 168.0,
+    "mo": 24.0 * 30.4375,
+    "month": 24.0 * 30.4375,
+    "months": 24.0 * 30.4375,
+    "y": 24.0 * 365.25,
+    "yr": 24.0 * 365.25,
+    "year": 24.0 * 365.25,
+    "years": 24.0 * 365.25,
 }
 VOLUME_UNITS = {"ml": 1.0, "l": 1000.0, "ul": 1e-3, "µl": 1e-3, "mcl": 1e-3}
 
@@ -55,7 +84,9 @@ def _split(text: str | float | int, field: str, default_unit: str | None, accept
     return num, unit
 
 
-def check_range(field: str, value: float, lo: float, hi: float, unit: str, *, lo_inclusive: bool = False) -> float:
+def check_range(
+    field: str, value: float, lo: float, hi: float, unit: str, *, lo_inclusive: bool = False
+) -> float:
     """Raise InputError unless ``lo < value <= hi`` (or ``lo <= value`` with ``lo_inclusive``)."""
     ok_lo = value >= lo if lo_inclusive else value > lo
     if not (math.isfinite(value) and ok_lo and value <= hi):
@@ -64,8 +95,14 @@ def check_range(field: str, value: float, lo: float, hi: float, unit: str, *, lo
     return value
 
 
-def parse_mass(text: str | float, field: str = "dose", *, default_unit: str | None = None,
-               lo: float = 0.0, hi: float = 2000.0) -> float:
+def parse_mass(
+    text: str | float,
+    field: str = "dose",
+    *,
+    default_unit: str | None = None,
+    lo: float = 0.0,
+    hi: float = 2000.0,
+) -> float:
     """Parse a mass to mg, e.g. ``"4.5 mg" -> 4.5``, ``"250 mcg" -> 0.25``; checks ``lo < mg <= hi``."""
     num, unit = _split(text, field, default_unit, _ACCEPT_MASS)
     if unit not in MASS_UNITS:
@@ -73,8 +110,14 @@ def parse_mass(text: str | float, field: str = "dose", *, default_unit: str | No
     return check_range(field, num * MASS_UNITS[unit], lo, hi, "mg")
 
 
-def parse_duration(text: str | float, field: str = "duration", *, default_unit: str | None = None,
-                   lo: float = 0.0, hi: float = 24.0 * 365.25 * 50) -> float:
+def parse_duration(
+    text: str | float,
+    field: str = "duration",
+    *,
+    default_unit: str | None = None,
+    lo: float = 0.0,
+    hi: float = 24.0 * 365.25 * 50,
+) -> float:
     """Parse a duration to hours, e.g. ``"2 weeks" -> 336.0``; checks ``lo < h <= hi``."""
     num, unit = _split(text, field, default_unit, _ACCEPT_TIME)
     if unit not in TIME_UNITS:
@@ -82,7 +125,9 @@ def parse_duration(text: str | float, field: str = "duration", *, default_unit: 
     return check_range(field, num * TIME_UNITS[unit], lo, hi, "h")
 
 
-def parse_concentration(text: str, field: str = "concentration", *, lo: float = 0.0, hi: float = 1000.0) -> float:
+def parse_concentration(
+    text: str, field: str = "concentration", *, lo: float = 0.0, hi: float = 1000.0
+) -> float:
     """Parse a concentration to mg/mL, e.g. ``"1 mg/mL" -> 1.0``, ``"500 mcg/ml" -> 0.5``."""
     accepted = "mass/volume, e.g. '1 mg/mL', '500 mcg/mL'"
     s = str(text).strip().lower()

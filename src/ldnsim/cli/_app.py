@@ -53,26 +53,26 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the app, turning ldnsim errors into messages and exit codes (no tracebacks)."""
+    """Run the app, turning ldnsim errors into messages and exit codes (no tracebacks).
+
+    Usage errors are handled by typer/click in standalone mode (exit 2); ldnsim's own errors
+    (``InputError`` → 2, ``SolverError`` → 1) are printed as one line on stderr.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
     except LdnsimError as exc:
         sys.stderr.write(f"ldnsim: error: {exc}\n")
         return exc.exit_code
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    except Exception as exc:  # click usage errors, typer.Exit, typer.Abort
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 2
     return 0
+
+
+@app.callback()
+def _root() -> None:
+    """Low-dose naltrexone and the neuroimmune pain system (research and education; not medical advice)."""
 
 
 @app.command("version")

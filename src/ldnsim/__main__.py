@@ -1,0 +1,5 @@
+"""``python -m ldnsim`` runs the command line."""
+
+from ldnsim.cli import main
+
+main()

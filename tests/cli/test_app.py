@@ -1,0 +1,34 @@
+"""The CLI contract shared by every command: one JSON document on stdout, errors on stderr, exit 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ldnsim.cli._app import emit_json
+from ldnsim.errors import LdnsimError
+
+
+def ldnsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ldnsim", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version_json_is_one_document():
+    res = ldnsim("version", "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["disclaimer"].startswith("For research and education")
+
+
+def test_unknown_command_is_exit_2_without_traceback():
+    res = ldnsim("no-such-command")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+
+
+def test_emit_json_refuses_nan(capsys):
+    with pytest.raises(LdnsimError):
+        emit_json({"x": float("nan")})
