@@ -22,8 +22,15 @@ demo: $(STAMP)
 	mkdir -p $(OUT)
 	$(BIN)/ldnsim demo --out $(OUT)
 
+## Debian's chromium for the report's browser test (installed once, when apt is usable).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and apt-get not usable: browser tests will be skipped"; fi; }
+
 ## Lint and the whole test suite (what CI runs).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q $(ARGS)
 
