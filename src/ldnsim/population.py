@@ -3,12 +3,14 @@
 :func:`sample_population` returns a :class:`pandas.DataFrame`, one row per patient, whose columns
 are what :func:`ldnsim.simulate` accepts as ``patients=`` (covariates ``weight_kg``, ``hepatic``,
 ``egfr_ml_min``, ``cyp2d6``, ``esr_mm_h`` and per-patient values of system parameters such as
-``D0`` and ``k_Sd``) plus descriptive and trial-layer columns (``sex``, ``age``, ``condition``,
-``concomitant_opioid``, ``placebo_responsiveness``, ``adherence``, ``eta_<param>``).
+``glial_drive`` (the disease drive D0) and ``k_Sd``) plus descriptive and trial-layer columns
+(``sex``, ``age``, ``condition``, ``concomitant_opioid``, ``placebo_responsiveness``, ``adherence``,
+``eta_<param>``).
 
 Distributions and their provenance live in ``ldnsim/data/population.yaml``. IIV is log-normal:
-``p_i = p_typical * exp(eta_i)`` with correlated ``eta`` (D0, k_Sd) and an ESR covariate on D0
-(the hypothesis in mechanism_models.md section 3). Same seed, same patients.
+``p_i = p_typical * exp(eta_i)`` with correlated ``eta`` (glial_drive, k_Sd); the ESR covariate
+hypothesis (mechanism_models.md section 3) acts inside the system model through ``esr_mm_h``.
+Same seed, same patients.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ __all__ = ["sample_population", "population_spec", "typical_value", "SIMULATE_CO
 #: covariate columns that ldnsim.simulate understands
 SIMULATE_COVARIATES = ("weight_kg", "hepatic", "egfr_ml_min", "cyp2d6", "esr_mm_h")
 #: system parameters that carry IIV (mechanism_models.md section 3)
-IIV_PARAMS = ("D0", "k_Sd")
+IIV_PARAMS = ("glial_drive", "k_Sd")
 
 _CYP_PHENOTYPES = ("poor", "intermediate", "extensive", "ultrarapid")
 
@@ -41,21 +43,33 @@ def _v(node: Any) -> float:
     return float(value_of(node))
 
 
-def typical_value(name: str, params: Mapping[str, float] | None = None) -> float | None:
+def typical_value(name: str, params: Mapping[str, float] | None = None,
+                  condition: str = "fibromyalgia") -> float | None:
     """Typical (population) value of a system parameter: ``params`` override, then the calibrated
-    trial values, then ``ldnsim/data/system/parameters.yaml``; ``None`` when unknown."""
+    trial values, then the condition preset and ``ldnsim/data/system/parameters.yaml``; ``None``
+    when unknown."""
     if params and name in params:
         return float(params[name])
-    for rel in ("trials/calibrated.yaml", "system/parameters.yaml"):
-        try:
-            doc = load_yaml(rel)
-        except Exception:  # file not shipped (yet)
-            continue
-        for dotted, entry in iter_parameters(doc):
-            if dotted.split(".")[-1] == name and isinstance(entry.get("value"), int | float):
-                if rel.startswith("trials") and not dotted.startswith("full."):
-                    continue
-                return float(entry["value"])
+    try:
+        cal = load_yaml("trials/calibrated.yaml")
+        node = (cal.get("full") or {}).get("system", {}).get(name)
+        if node is not None:
+            return float(value_of(node))
+    except Exception:  # not calibrated yet
+        pass
+    try:
+        cond = load_yaml("system/conditions.yaml").get(condition) or {}
+        if name in cond:
+            return float(value_of(cond[name]))
+    except Exception:
+        pass
+    try:
+        doc = load_yaml("system/parameters.yaml")
+    except Exception:
+        return None
+    for dotted, entry in iter_parameters(doc):
+        if dotted.split(".")[-1] == name and isinstance(entry.get("value"), int | float):
+            return float(entry["value"])
     return None
 
 
@@ -74,7 +88,6 @@ def sample_population(
     age_range: tuple[float, float] | None = None,
     concomitant_opioid: bool | None = None,
     iiv_cv: Mapping[str, float] | None = None,
-    esr_exponent: float | None = None,
     params: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Sample ``n`` virtual patients.
@@ -85,8 +98,7 @@ def sample_population(
     sex: ``female``/``male`` to restrict (trial inclusion), ``None`` for the condition's mix.
     age_range: (min, max) years, truncating the age distribution (inclusion criteria).
     concomitant_opioid: force on/off; ``None`` uses the condition's frequency.
-    iiv_cv: override log-normal CVs, e.g. ``{"D0": 0.4}``; a CV of 0 removes that IIV.
-    esr_exponent: override the ESR -> D0 covariate exponent.
+    iiv_cv: override log-normal CVs, e.g. ``{"glial_drive": 0.4}``; a CV of 0 removes that IIV.
     params: typical values of system parameters (override the shipped/calibrated ones).
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= int(n) <= 1_000_000:
@@ -141,9 +153,9 @@ def sample_population(
     u_op = rng.random(n)
     opioid = u_op < f_op if concomitant_opioid is None else np.full(n, bool(concomitant_opioid))
 
-    # correlated log-normal IIV on D0 and k_Sd, ESR covariate on D0
+    # correlated log-normal IIV on the disease drive and k_Sd
     iiv = spec["iiv"]
-    cvs = {"D0": _v(iiv["D0"]["cv"]), "k_Sd": _v(iiv["k_Sd"]["cv"])}
+    cvs = {"glial_drive": _v(iiv["glial_drive"]["cv"]), "k_Sd": _v(iiv["k_Sd"]["cv"])}
     if iiv_cv:
         for k, v in iiv_cv.items():
             if k not in cvs:
@@ -151,13 +163,11 @@ def sample_population(
             if not (isinstance(v, int | float) and 0.0 <= v <= 3.0):
                 raise InputError(f"iiv_cv.{k}", "CV out of range", accepted="0-3", value=v)
             cvs[k] = float(v)
-    rho = _v(iiv["correlation_D0_k_Sd"])
-    om = np.array([np.sqrt(np.log1p(cvs["D0"] ** 2)), np.sqrt(np.log1p(cvs["k_Sd"] ** 2))])
+    rho = _v(iiv["correlation_glial_drive_k_Sd"])
+    om = np.array([np.sqrt(np.log1p(cvs["glial_drive"] ** 2)), np.sqrt(np.log1p(cvs["k_Sd"] ** 2))])
     z = rng.normal(0.0, 1.0, (n, 2))
     eta_d0 = om[0] * z[:, 0]
     eta_ksd = om[1] * (rho * z[:, 0] + np.sqrt(1.0 - rho**2) * z[:, 1])
-    beta = _v(iiv["D0"]["esr_exponent"]) if esr_exponent is None else float(esr_exponent)
-    eta_d0 = eta_d0 + beta * np.log(esr / esr_med)
 
     tr = spec["traits"]
     pr_sd = _v(tr["placebo_responsiveness_sd"])
@@ -180,12 +190,12 @@ def sample_population(
             "concomitant_opioid": opioid,
             "placebo_responsiveness": placebo_resp,
             "adherence": adherence,
-            "eta_D0": eta_d0,
+            "eta_glial_drive": eta_d0,
             "eta_k_Sd": eta_ksd,
         }
     )
-    for name, eta in (("D0", eta_d0), ("k_Sd", eta_ksd)):
-        typ = typical_value(name, params)
+    for name, eta in (("glial_drive", eta_d0), ("k_Sd", eta_ksd)):
+        typ = typical_value(name, params, condition)
         if typ is not None:
             df[name] = typ * np.exp(eta)
     return df

@@ -202,7 +202,8 @@ class TrialDesign(_Strict):
         for i, c in enumerate(self.contrasts):
             for fld in ("a", "b"):
                 if getattr(c, fld) not in names:
-                    raise _RefError(f"contrasts.{i}.{fld}", f"unknown treatment {getattr(c, fld)!r}", sorted(names))
+                    raise _RefError(f"contrasts.{i}.{fld}", f"unknown treatment {getattr(c, fld)!r}",
+                                    sorted(names))
             if c.endpoint not in ep_names:
                 raise _RefError(f"contrasts.{i}.endpoint", f"unknown endpoint {c.endpoint!r}", ep_names)
         if self.type == "up-and-down":
@@ -210,23 +211,27 @@ class TrialDesign(_Strict):
                 raise _RefError("dose_finding", "required when type is up-and-down", [])
             df = self.dose_finding
             if df.treatment not in names:
-                raise _RefError("dose_finding.treatment", f"unknown treatment {df.treatment!r}", sorted(names))
+                raise _RefError("dose_finding.treatment", f"unknown treatment {df.treatment!r}",
+                                sorted(names))
             if "{dose}" not in (self.treatments[df.treatment].regimen or ""):
-                raise _RefError(f"treatments.{df.treatment}.regimen", "must contain {dose} in up-and-down designs", [])
+                raise _RefError(f"treatments.{df.treatment}.regimen",
+                                "must contain {dose} in up-and-down designs", [])
             if df.responder_endpoint not in ep_names:
-                raise _RefError("dose_finding.responder_endpoint", f"unknown endpoint {df.responder_endpoint!r}",
-                                ep_names)
+                raise _RefError("dose_finding.responder_endpoint",
+                                f"unknown endpoint {df.responder_endpoint!r}", ep_names)
             if not df.min_mg < df.max_mg:
                 raise _RefError("dose_finding.max_mg", "must exceed min_mg", [])
         elif self.dose_finding is not None:
             raise _RefError("dose_finding", "only allowed when type is up-and-down", [])
         if self.type == "crossover" and len(self.sequences) < 2:
-            raise _RefError("sequences", "a crossover needs at least two sequences (counterbalanced orders)", [])
+            raise _RefError("sequences", "a crossover needs at least two sequences (counterbalanced orders)",
+                            [])
         if self.type == "parallel":
             for i, seq in enumerate(self.sequences):
                 ts = {p.treatment for p in seq.phases if p.treatment}
                 if len(ts) > 1:
-                    raise _RefError(f"sequences.{i}", "a parallel arm has one treatment; use type crossover", [])
+                    raise _RefError(f"sequences.{i}", "a parallel arm has one treatment; use type crossover",
+                                    [])
         return self
 
     # -- helpers ---------------------------------------------------------------------------------
