@@ -980,7 +980,7 @@ def _tokenise_step(text: str) -> _Step:
             word = rest.split(" ")[0]
             field_name = (
                 "regimen.frequency"
-                if re.match(r"(q\d|q\s|every|each|times|x\d|per|/)", rest)
+                if re.match(r"(q\w{0,5}\b|q\s|every|each|times|x\d|per|/|once|twice|thrice)", rest)
                 else (
                     "regimen.duration"
                     if re.match(r"(for|over|during)\b", rest)
