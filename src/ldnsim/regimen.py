@@ -94,7 +94,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, UnknownNameError
 from .units import MASS_UNITS, TIME_UNITS, parse_duration, parse_mass, parse_rate
 
 __all__ = ["DoseEvent", "RegimenItem", "Hold", "Regimen", "parse_regimen", "MAX_DOSE_MG"]
@@ -155,7 +155,12 @@ def resolve_drug_name(name: str) -> str:
         from .pk import resolve_drug  # lazy: the PK layer sits below the regimen layer's users
     except ImportError:
         return key
-    got = resolve_drug(key)
+    try:
+        got = resolve_drug(key)
+    except UnknownNameError:
+        from .pk import known_drugs
+
+        raise UnknownNameError("regimen.drug", name.strip(), known_drugs()) from None
     if isinstance(got, str):
         return got
     for attr in ("id", "name", "key"):
