@@ -1,0 +1,48 @@
+"""The interaction rule base (``ldnsim/data/clinical/rules.yaml``) and the severity order."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from ..data import load_yaml
+from ..errors import DataFileError
+
+__all__ = ["SEVERITIES", "RANK", "rules", "sources", "source_list", "max_severity", "DISCLAIMER"]
+
+DISCLAIMER = "For research and education only; not medical advice."
+
+#: severities from lowest to highest; `unknown` (not screened) ranks above info/none, below warning
+SEVERITIES = ("none", "info", "unknown", "warning", "critical")
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@cache
+def _doc() -> dict:
+    doc = load_yaml("clinical/rules.yaml")
+    for rid, r in doc["rules"].items():
+        if r.get("severity") not in RANK:
+            raise DataFileError(
+                f"clinical/rules.yaml: rules.{rid}.severity {r.get('severity')!r} not in {SEVERITIES}")
+        for s in r.get("sources") or []:
+            if s not in doc["sources"]:
+                raise DataFileError(f"clinical/rules.yaml: rules.{rid}.sources names unknown source {s!r}")
+    return doc
+
+
+def rules() -> dict:
+    return _doc()["rules"]
+
+
+def sources() -> dict:
+    return _doc()["sources"]
+
+
+def source_list(ids: list[str]) -> list[dict]:
+    """Expand source ids → ``[{id, cite, url, grade}]``."""
+    src = sources()
+    return [{"id": i, **src[i]} for i in ids]
+
+
+def max_severity(values) -> str:
+    vals = list(values)
+    return max(vals, key=RANK.__getitem__) if vals else "none"

@@ -1,0 +1,242 @@
+"""Medication vocabulary: free text → ingredients, by whole tokens and phrases, never by bare substring.
+
+The vocabulary (``ldnsim/data/clinical/vocabulary.yaml``) is keyed by ingredient; brand names, synonyms,
+abbreviations and curated misspellings resolve to ingredient lists. Text is normalised (lower case,
+accents stripped, punctuation and letter/digit boundaries split, "w/" → "with") into tokens, and names
+are matched as whole token phrases, longest first. Tokens left over (not a name, number, unit, form or
+sig word) go to fuzzy matching (rapidfuzz, :data:`ACCEPT` / :data:`DOUBT` thresholds); anything still
+left over makes the entry only partly recognised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from ..data import load_yaml
+
+__all__ = [
+    "Name", "Match", "Vocabulary", "vocabulary", "normalise", "tokens", "ACCEPT", "DOUBT", "STOPWORDS",
+]
+
+#: fuzzy score (rapidfuzz ratio, 0–100) at or above which a misspelling is read as the name
+ACCEPT = 85.0
+#: fuzzy score at or above which a near-miss to an *opioid* is treated as a possible opioid (critical)
+DOUBT = 75.0
+#: tokens shorter than this are never fuzzy-matched (too many near neighbours)
+MIN_FUZZY_LEN = 4
+
+# Units, dose forms, routes, sig abbreviations, salts and indication words: ignored when left over.
+STOPWORDS = frozenset("""
+mg mcg ug g gm gram grams milligram milligrams microgram micrograms ml l iu unit units meq mmol mcl
+percent tab tabs tablet tablets cap caps capsule capsules caplet caplets gelcap gelcaps softgel
+softgels liqui gels gel chewable chew dispersible effervescent soluble orodispersible odt lozenge
+lozenges troche film films buccal patch patches transdermal td matrix plaster system pump pen vial
+vials amp ampoule ampoules bottle pack strip solution soln sol syrup syr liquid linctus elixir
+suspension susp drops drop oral mixture concentrate tincture injection inj injectable infusion iv im
+sc subcut sq subq intranasal nasal spray puff puffs inhaler inh neb cream ointment topical lotion
+suppository supp pr rectal vaginal sl sublingual po orally mouth by er xr sr cr la xl ir ec dr mr od
+cd ct xt ds es hs ac pc cc ud rapid instant immediate release extended modified controlled sustained
+delayed prolonged retard retarded long short acting hcl hydrochloride sulfate sulphate phosphate
+tartrate bitartrate sodium potassium calcium citrate maleate besylate succinate fumarate mesylate
+acetate bromide hbr napsylate polistirex base salt q qd qday qod bid tid qid qhs qam qpm prn stat
+daily nightly weekly monthly once twice thrice times x per qds tds bd od om on mane nocte qqh qwk
+other alternate every each day days week weeks month months hour hours hr hrs h min minutes at
+bedtime morning night evening noon am pm before after with without food meals meal and or the a an
+of in on for as needed if to up max maximum take takes taking use used using apply applied give
+given dose doses dosing sig rx otc prescription generic brand home med meds medication medications
+current currently pt patient reports states pain painkiller painkillers back head headache sleep
+cough cold flu fever allergy allergies diarrhea diarrhoea constipation nausea anxiety depression
+migraine arthritis muscle spasm spasms nerve relief severe mild moderate breakthrough chronic acute
+strength extra regular adult adults children childrens child infant infants junior kids mini
+original formula new fast fastrelief plain tabs dm
+""".split())
+# "dm" is a stopword only when left over (Robitussin DM etc. are matched as phrases first).
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents, split punctuation and letter/digit boundaries; one space between tokens."""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.lower().replace("µ", "u").replace("μ", "u")
+    s = re.sub(r"\bw/", " with ", s)
+    s = s.replace("&", " and ").replace("+", " and ").replace("'", "")
+    s = s.replace(".", "")
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    s = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", s)
+    return " ".join(s.split())
+
+
+def tokens(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+@dataclass(frozen=True)
+class Name:
+    """What a vocabulary name resolves to."""
+
+    text: str                       # the name as written in the vocabulary
+    kind: str                       # ingredient | synonym | misspelling | brand | other
+    ingredients: tuple[str, ...]
+    family: bool = False            # brand family with products of different composition
+    duplicate: bool = False         # a naltrexone product other than LDN
+    acting: str | None = None       # short | long | patch (brand-level)
+    region: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Match:
+    """One stretch of the input resolved to a name."""
+
+    span: str
+    name: Name
+    how: str                        # exact | fuzzy | possible
+    score: float = 100.0
+    notes: list[str] = field(default_factory=list)
+
+
+class Vocabulary:
+    """Index of every name (and its joined form: "co-codamol" → "co codamol" and "cocodamol")."""
+
+    def __init__(self, doc: dict):
+        self.ingredients: dict[str, dict] = {}
+        self.index: dict[str, Name] = {}
+        self.conflicts: list[str] = []
+        for ing, spec in (doc.get("ingredients") or {}).items():
+            self.ingredients[ing] = dict(spec)
+            self._add(ing, Name(ing, "ingredient", (ing,), acting=spec.get("acting")))
+            for n in spec.get("names") or []:
+                self._add(n, Name(n, "synonym", (ing,), acting=spec.get("acting")))
+            for n in spec.get("misspellings") or []:
+                self._add(n, Name(n, "misspelling", (ing,), acting=spec.get("acting")))
+        for generic, syns in (doc.get("other_drugs") or {}).items():
+            if generic not in self.ingredients:
+                self.ingredients[generic] = {"rule": "no_interaction", "atc": [], "names": list(syns or [])}
+            self._add(generic, Name(generic, "ingredient", (generic,)))
+            for n in syns or []:
+                self._add(n, Name(n, "other", (generic,)))
+        for brand, spec in (doc.get("brands") or {}).items():
+            ings = tuple(spec.get("in") or ())
+            for i in ings:
+                if i not in self.ingredients:
+                    self.conflicts.append(f"brand {brand!r}: unknown ingredient {i!r}")
+            self._add(brand, Name(brand, "brand", ings, family=bool(spec.get("family")),
+                                  duplicate=bool(spec.get("duplicate")), acting=spec.get("acting"),
+                                  region=spec.get("region"), note=spec.get("note")))
+        self.max_len = max(len(k.split()) for k in self.index)
+        # fuzzy choices: every key of 4+ characters (spaced and joined forms)
+        self._fuzzy_keys = [k for k in self.index if len(k.replace(" ", "")) >= MIN_FUZZY_LEN]
+
+    def _add(self, text: str, name: Name) -> None:
+        key = normalise(text)
+        if not key:
+            return
+        keys = {key, key.replace(" ", "")}
+        for k in keys:
+            old = self.index.get(k)
+            if old is not None and set(old.ingredients) != set(name.ingredients):
+                # keep the one that declares more (brands win over bare synonyms); record the clash
+                self.conflicts.append(
+                    f"{k!r}: {old.text} {old.ingredients} vs {name.text} {name.ingredients}")
+                if old.kind == "brand" and name.kind != "brand":
+                    continue
+            if old is None or old.kind != "brand" or name.kind == "brand":
+                self.index[k] = name
+
+    # ------------------------------------------------------------------ queries
+    def rule_of(self, ingredient: str) -> str:
+        return self.ingredients.get(ingredient, {}).get("rule", "no_interaction")
+
+    def atc_of(self, ingredient: str) -> list[str]:
+        return list(self.ingredients.get(ingredient, {}).get("atc") or [])
+
+    def is_opioid_name(self, name: Name, rules: dict) -> bool:
+        """True when any ingredient's rule is critical (systemic opioid)."""
+        return any(rules[self.rule_of(i)]["severity"] == "critical" for i in name.ingredients)
+
+    def match(self, text: str, rules: dict) -> tuple[list[Match], list[str]]:
+        """Resolve ``text`` → (matches, leftover tokens). ``rules`` decides which names are opioids."""
+        toks = tokens(text)
+        matches: list[Match] = []
+        leftover_runs: list[list[str]] = [[]]
+        i = 0
+        while i < len(toks):
+            hit = None
+            for n in range(min(self.max_len + 1, len(toks) - i), 0, -1):
+                span = toks[i:i + n]
+                for key in (" ".join(span), "".join(span)):
+                    if key in self.index:
+                        hit = (n, key)
+                        break
+                if hit:
+                    break
+            if hit:
+                n, key = hit
+                matches.append(Match(" ".join(toks[i:i + n]), self.index[key], "exact"))
+                leftover_runs.append([])
+                i += n
+                continue
+            t = toks[i]
+            if t.isdigit() or t in STOPWORDS or len(t) == 1:
+                leftover_runs.append([])
+            else:
+                leftover_runs[-1].append(t)
+            i += 1
+        leftovers: list[str] = []
+        for run in leftover_runs:
+            j = 0
+            while j < len(run):
+                # try the joined pair first ("ms contine" → "mscontin"), then the single token
+                done = False
+                if j + 1 < len(run):
+                    m = self._fuzzy(run[j] + run[j + 1], rules, " ".join(run[j:j + 2]))
+                    if m is not None and m.how == "fuzzy":
+                        matches.append(m)
+                        j += 2
+                        done = True
+                if done:
+                    continue
+                m = self._fuzzy(run[j], rules, run[j])
+                if m is not None:
+                    matches.append(m)
+                else:
+                    leftovers.append(run[j])
+                j += 1
+        return matches, leftovers
+
+    def _fuzzy(self, query: str, rules: dict, span: str) -> Match | None:
+        if len(query) < MIN_FUZZY_LEN:
+            return None
+        found = process.extract(query, self._fuzzy_keys, scorer=fuzz.ratio, limit=12)
+        if not found:
+            return None
+        best_key, best_score, _ = found[0]
+        best = self.index[best_key]
+        opioid = [(k, s) for k, s, _ in found if self.is_opioid_name(self.index[k], rules)]
+        op_key, op_score = opioid[0] if opioid else (None, 0.0)
+        accept = ACCEPT if len(query) >= 6 else 90.0
+        if best_score >= accept:
+            if self.is_opioid_name(best, rules) or op_score < max(DOUBT, best_score - 5):
+                return Match(span, best, "fuzzy", best_score,
+                             [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"])
+        # a doubtful match counts only if it is also close in edits (≤ 2): "morfine" → morphine yes,
+        # "pentamidine" → pethidine no
+        if (op_key is not None and op_score >= DOUBT
+                and Levenshtein.distance(query, op_key.replace(" ", "")) <= 2):
+            name = self.index[op_key]
+            return Match(span, name, "possible", op_score,
+                         [f"'{span}' may be '{name.text}' (uncertain spelling match {op_score:.0f}/100); "
+                          "treated as an opioid until confirmed"])
+        return None
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The shipped vocabulary (cached)."""
+    return Vocabulary(load_yaml("clinical/vocabulary.yaml"))
