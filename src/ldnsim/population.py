@@ -43,8 +43,9 @@ def _v(node: Any) -> float:
     return float(value_of(node))
 
 
-def typical_value(name: str, params: Mapping[str, float] | None = None,
-                  condition: str = "fibromyalgia") -> float | None:
+def typical_value(
+    name: str, params: Mapping[str, float] | None = None, condition: str = "fibromyalgia"
+) -> float | None:
     """Typical (population) value of a system parameter: ``params`` override, then the calibrated
     trial values, then the condition preset and ``ldnsim/data/system/parameters.yaml``; ``None``
     when unknown."""

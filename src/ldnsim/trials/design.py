@@ -18,9 +18,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError, UnknownNameError
 
 __all__ = [
-    "TrialDesign", "Treatment", "Phase", "Sequence", "Endpoint", "Contrast", "Inclusion",
-    "PopulationSpec", "DoseFinding", "Realism", "load_design", "design_from_dict", "PRESETS",
-    "preset_path", "json_schema",
+    "TrialDesign",
+    "Treatment",
+    "Phase",
+    "Sequence",
+    "Endpoint",
+    "Contrast",
+    "Inclusion",
+    "PopulationSpec",
+    "DoseFinding",
+    "Realism",
+    "load_design",
+    "design_from_dict",
+    "PRESETS",
+    "preset_path",
+    "json_schema",
 ]
 
 PRESETS = {
@@ -183,8 +195,11 @@ class TrialDesign(_Strict):
             seen: set[str] = set()
             for j, ph in enumerate(seq.phases):
                 if ph.treatment is not None and ph.treatment not in names:
-                    raise _RefError(f"sequences.{i}.phases.{j}.treatment",
-                                    f"unknown treatment {ph.treatment!r}", sorted(names))
+                    raise _RefError(
+                        f"sequences.{i}.phases.{j}.treatment",
+                        f"unknown treatment {ph.treatment!r}",
+                        sorted(names),
+                    )
                 if ph.name in seen:
                     raise _RefError(f"sequences.{i}.phases.{j}.name", f"duplicate phase name {ph.name!r}", [])
                 seen.add(ph.name)
@@ -196,14 +211,17 @@ class TrialDesign(_Strict):
         for i, ep in enumerate(self.endpoints):
             for seq in self.sequences:
                 if ep.baseline_phase not in {p.name for p in seq.phases}:
-                    raise _RefError(f"endpoints.{i}.baseline_phase",
-                                    f"phase {ep.baseline_phase!r} missing from sequence {seq.name!r}",
-                                    [p.name for p in seq.phases])
+                    raise _RefError(
+                        f"endpoints.{i}.baseline_phase",
+                        f"phase {ep.baseline_phase!r} missing from sequence {seq.name!r}",
+                        [p.name for p in seq.phases],
+                    )
         for i, c in enumerate(self.contrasts):
             for fld in ("a", "b"):
                 if getattr(c, fld) not in names:
-                    raise _RefError(f"contrasts.{i}.{fld}", f"unknown treatment {getattr(c, fld)!r}",
-                                    sorted(names))
+                    raise _RefError(
+                        f"contrasts.{i}.{fld}", f"unknown treatment {getattr(c, fld)!r}", sorted(names)
+                    )
             if c.endpoint not in ep_names:
                 raise _RefError(f"contrasts.{i}.endpoint", f"unknown endpoint {c.endpoint!r}", ep_names)
         if self.type == "up-and-down":
@@ -211,27 +229,32 @@ class TrialDesign(_Strict):
                 raise _RefError("dose_finding", "required when type is up-and-down", [])
             df = self.dose_finding
             if df.treatment not in names:
-                raise _RefError("dose_finding.treatment", f"unknown treatment {df.treatment!r}",
-                                sorted(names))
+                raise _RefError(
+                    "dose_finding.treatment", f"unknown treatment {df.treatment!r}", sorted(names)
+                )
             if "{dose}" not in (self.treatments[df.treatment].regimen or ""):
-                raise _RefError(f"treatments.{df.treatment}.regimen",
-                                "must contain {dose} in up-and-down designs", [])
+                raise _RefError(
+                    f"treatments.{df.treatment}.regimen", "must contain {dose} in up-and-down designs", []
+                )
             if df.responder_endpoint not in ep_names:
-                raise _RefError("dose_finding.responder_endpoint",
-                                f"unknown endpoint {df.responder_endpoint!r}", ep_names)
+                raise _RefError(
+                    "dose_finding.responder_endpoint", f"unknown endpoint {df.responder_endpoint!r}", ep_names
+                )
             if not df.min_mg < df.max_mg:
                 raise _RefError("dose_finding.max_mg", "must exceed min_mg", [])
         elif self.dose_finding is not None:
             raise _RefError("dose_finding", "only allowed when type is up-and-down", [])
         if self.type == "crossover" and len(self.sequences) < 2:
-            raise _RefError("sequences", "a crossover needs at least two sequences (counterbalanced orders)",
-                            [])
+            raise _RefError(
+                "sequences", "a crossover needs at least two sequences (counterbalanced orders)", []
+            )
         if self.type == "parallel":
             for i, seq in enumerate(self.sequences):
                 ts = {p.treatment for p in seq.phases if p.treatment}
                 if len(ts) > 1:
-                    raise _RefError(f"sequences.{i}", "a parallel arm has one treatment; use type crossover",
-                                    [])
+                    raise _RefError(
+                        f"sequences.{i}", "a parallel arm has one treatment; use type crossover", []
+                    )
         return self
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -256,8 +279,8 @@ class TrialDesign(_Strict):
     def paired(self) -> bool:
         """True when each patient receives every compared treatment (within-subject analysis)."""
         return self.type in ("crossover", "fixed-order") or (
-            self.type == "open-label" and all(len({p.treatment for p in s.phases if p.treatment}) > 1
-                                              for s in self.sequences)
+            self.type == "open-label"
+            and all(len({p.treatment for p in s.phases if p.treatment}) > 1 for s in self.sequences)
         )
 
 
@@ -278,14 +301,18 @@ def design_from_dict(doc: Any, source: str = "design") -> TrialDesign:
     try:
         return TrialDesign.model_validate(doc)
     except _RefError as exc:
-        raise InputError(f"{source}: {exc.field}", exc.problem,
-                         accepted=", ".join(exc.accepted) if exc.accepted else None) from None
+        raise InputError(
+            f"{source}: {exc.field}", exc.problem, accepted=", ".join(exc.accepted) if exc.accepted else None
+        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         ctx_err = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_err, _RefError):
-            raise InputError(f"{source}: {ctx_err.field}", ctx_err.problem,
-                             accepted=", ".join(ctx_err.accepted) if ctx_err.accepted else None) from None
+            raise InputError(
+                f"{source}: {ctx_err.field}",
+                ctx_err.problem,
+                accepted=", ".join(ctx_err.accepted) if ctx_err.accepted else None,
+            ) from None
         field = _loc(err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":

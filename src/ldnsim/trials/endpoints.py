@@ -31,8 +31,8 @@ def within_patient_reduction_p(x: np.ndarray, base: tuple[int, int], end: tuple[
     """One-sided Welch t-test p-value per patient that the ``end`` window is lower than ``base``."""
     out = np.full(x.shape[0], np.nan)
     for i in range(x.shape[0]):
-        a = x[i, base[0]:base[1]]
-        b = x[i, end[0]:end[1]]
+        a = x[i, base[0] : base[1]]
+        b = x[i, end[0] : end[1]]
         a, b = a[~np.isnan(a)], b[~np.isnan(b)]
         if a.size < 2 or b.size < 2:
             continue
@@ -63,8 +63,8 @@ def endpoint_values(ep: Endpoint, obs: Observed, base: tuple[int, int], phase: t
         if ep.min_nrs_drop is not None:
             ok &= (b0 - e) >= ep.min_nrs_drop
         if ep.or_global_impression_pct is not None:
-            lb = obs.latent[:, base[0]:base[1]].mean(axis=1)
-            le = obs.latent[:, a_end:phase[1]].mean(axis=1)
+            lb = obs.latent[:, base[0] : base[1]].mean(axis=1)
+            le = obs.latent[:, a_end : phase[1]].mean(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 perceived = 100.0 * (lb - le) / np.where(lb > 0, lb, np.nan) + obs.pgi_noise
             ok |= np.nan_to_num(perceived, nan=-np.inf) >= ep.or_global_impression_pct

@@ -16,8 +16,14 @@ import numpy as np
 from ..data import load_yaml, value_of
 
 __all__ = [
-    "realism_parameters", "ou_process", "ar1_noise", "Observed", "observe", "dropout_days",
-    "missed_dose_mask", "to_scale",
+    "realism_parameters",
+    "ou_process",
+    "ar1_noise",
+    "Observed",
+    "observe",
+    "dropout_days",
+    "missed_dose_mask",
+    "to_scale",
 ]
 
 

@@ -14,8 +14,15 @@ import numpy as np
 from scipy import stats
 
 __all__ = [
-    "paired_continuous", "unpaired_continuous", "paired_binary", "unpaired_binary", "mixed_model_crossover",
-    "logistic_ed", "reversal_ed50", "replicate_summary", "wilson",
+    "paired_continuous",
+    "unpaired_continuous",
+    "paired_binary",
+    "unpaired_binary",
+    "mixed_model_crossover",
+    "logistic_ed",
+    "reversal_ed50",
+    "replicate_summary",
+    "wilson",
 ]
 
 
@@ -39,8 +46,13 @@ def paired_continuous(a, b, alpha: float = 0.05) -> dict:
     a, b = _clean(a, b)
     d = a - b
     n = d.size
-    out = {"test": "paired t-test", "n": int(n), "difference": _f(d.mean()) if n else None,
-           "ci95": [None, None], "p_value": None}
+    out = {
+        "test": "paired t-test",
+        "n": int(n),
+        "difference": _f(d.mean()) if n else None,
+        "ci95": [None, None],
+        "p_value": None,
+    }
     if n >= 2:
         se = d.std(ddof=1) / math.sqrt(n)
         t = stats.t.ppf(1 - alpha / 2, n - 1)
@@ -56,9 +68,13 @@ def unpaired_continuous(a, b, alpha: float = 0.05) -> dict:
     """Difference of means a − b, Welch CI and p."""
     a = np.asarray(a, float)[~np.isnan(np.asarray(a, float))]
     b = np.asarray(b, float)[~np.isnan(np.asarray(b, float))]
-    out = {"test": "Welch t-test", "n": [int(a.size), int(b.size)],
-           "difference": _f(a.mean() - b.mean()) if a.size and b.size else None,
-           "ci95": [None, None], "p_value": None}
+    out = {
+        "test": "Welch t-test",
+        "n": [int(a.size), int(b.size)],
+        "difference": _f(a.mean() - b.mean()) if a.size and b.size else None,
+        "ci95": [None, None],
+        "p_value": None,
+    }
     if a.size >= 2 and b.size >= 2:
         va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
         se = math.sqrt(va + vb)
@@ -117,8 +133,13 @@ def unpaired_binary(a, b) -> dict:
     """Difference of proportions a − b in independent groups; Newcombe hybrid score CI, Fisher exact p."""
     a = np.asarray(a, float)[~np.isnan(np.asarray(a, float))]
     b = np.asarray(b, float)[~np.isnan(np.asarray(b, float))]
-    out = {"test": "Fisher exact", "n": [int(a.size), int(b.size)], "difference": None,
-           "ci95": [None, None], "p_value": None}
+    out = {
+        "test": "Fisher exact",
+        "n": [int(a.size), int(b.size)],
+        "difference": None,
+        "ci95": [None, None],
+        "p_value": None,
+    }
     if a.size == 0 or b.size == 0:
         return out
     ka, kb = int(a.sum()), int(b.sum())
@@ -127,8 +148,10 @@ def unpaired_binary(a, b) -> dict:
     l2, u2 = wilson(kb, b.size)
     d = p1 - p2
     out["difference"] = _f(d)
-    out["ci95"] = [_f(d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)),
-                   _f(d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))]
+    out["ci95"] = [
+        _f(d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)),
+        _f(d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)),
+    ]
     out["p_value"] = _f(stats.fisher_exact([[ka, a.size - ka], [kb, b.size - kb]])[1])
     return out
 
@@ -139,8 +162,9 @@ def mixed_model_crossover(values, patient, treatment, period, sequence, a: str, 
     import pandas as pd
     import statsmodels.formula.api as smf
 
-    df = pd.DataFrame({"y": values, "patient": patient, "treatment": treatment, "period": period,
-                       "sequence": sequence}).dropna()
+    df = pd.DataFrame(
+        {"y": values, "patient": patient, "treatment": treatment, "period": period, "sequence": sequence}
+    ).dropna()
     df = df[df.treatment.isin([a, b])]
     if df.patient.nunique() < 4 or df.treatment.nunique() < 2:
         return None
@@ -161,8 +185,13 @@ def mixed_model_crossover(values, patient, treatment, period, sequence, a: str, 
         return None
     if not all(math.isfinite(x) for x in (est, lo, hi, p)):
         return None
-    return {"model": "MixedLM y ~ treatment + period + sequence + (1|patient)", "difference": float(est),
-            "ci95": [float(lo), float(hi)], "p_value": float(p), "n": int(df.patient.nunique())}
+    return {
+        "model": "MixedLM y ~ treatment + period + sequence + (1|patient)",
+        "difference": float(est),
+        "ci95": [float(lo), float(hi)],
+        "p_value": float(p),
+        "n": int(df.patient.nunique()),
+    }
 
 
 def logistic_ed(doses, responses, q: float = 0.5) -> float | None:
@@ -204,8 +233,13 @@ def replicate_summary(estimates, p_values, favourable_sign: int = 1, alpha: floa
     est = np.array([np.nan if e is None else e for e in estimates], float)
     pv = np.array([np.nan if p is None else p for p in p_values], float)
     ok = ~np.isnan(est)
-    out = {"n": int(est.size), "difference_mean": None, "difference_sd": None,
-           "difference_ci95": [None, None], "power": None}
+    out = {
+        "n": int(est.size),
+        "difference_mean": None,
+        "difference_sd": None,
+        "difference_ci95": [None, None],
+        "power": None,
+    }
     if ok.any():
         e = est[ok]
         out["difference_mean"] = _f(e.mean())
