@@ -1,0 +1,376 @@
+"""Self-contained HTML report of a virtual trial: inline CSS, plots as inline base64 PNG, no network.
+
+Sections (each a ``<section id=…>`` so tests and readers can find them): ``summary``, ``design``
+(diagram of the sequences and phases), ``trajectories`` (pain by arm/sequence with 10–90% bands),
+``waterfall`` (per-patient primary endpoint), ``mechanism`` (model states), ``comparison`` (simulated
+beside published), ``uncertainty`` (between-trial spread, μ-only variant, TLR4 IC50 prior),
+``parameters`` (table with sources) and ``disclaimer``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from typing import Any
+
+import numpy as np
+
+from .. import DISCLAIMER
+from .run import TrialResult
+
+__all__ = ["render_report", "write_report", "SECTIONS"]
+
+SECTIONS = (
+    "summary",
+    "design",
+    "trajectories",
+    "waterfall",
+    "mechanism",
+    "comparison",
+    "uncertainty",
+    "parameters",
+    "disclaimer",
+)
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#1b1f24;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #e3e6ea;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #d0d5db;padding:.3em .6em;
+text-align:left;vertical-align:top}th{background:#f3f5f7}.ok{color:#0a7a2f;font-weight:600}
+.bad{color:#b3261e;font-weight:600}.muted{color:#5b6570;font-size:.9em}img{max-width:100%;height:auto}
+.disclaimer{background:#fff6e0;border:1px solid #f0c36d;padding:.8em;border-radius:6px}
+code{background:#f3f5f7;padding:0 .25em;border-radius:3px}
+"""
+
+
+def _fig_to_img(fig, alt: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+_COLORS = {"placebo": "#7f8c8d", None: "#ffffff"}
+_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#bcbd22"]
+
+
+def _trt_color(name: str | None, order: list[str]) -> str:
+    if name is None:
+        return "#eeeeee"
+    if "placebo" in name.lower():
+        return "#9aa5ad"
+    i = order.index(name) if name in order else 0
+    return _PALETTE[i % len(_PALETTE)]
+
+
+def _design_diagram(res: TrialResult) -> str:
+    plt = _plt()
+    d = res.design
+    order = d.treatment_names()
+    seqs = d.sequences
+    fig, ax = plt.subplots(figsize=(9, 0.7 + 0.55 * len(seqs)))
+    for i, s in enumerate(seqs):
+        x = 0.0
+        for p in s.phases:
+            ax.barh(i, p.weeks, left=x, color=_trt_color(p.treatment, order), edgecolor="#333", height=0.6)
+            label = p.name if p.treatment is None else (d.treatments[p.treatment].label or p.treatment)
+            ax.text(x + p.weeks / 2, i, f"{label}\n{p.weeks:g} wk", ha="center", va="center", fontsize=8)
+            x += p.weeks
+    ax.set_yticks(range(len(seqs)), [s.name for s in seqs])
+    ax.set_xlabel("weeks from start of baseline")
+    ax.invert_yaxis()
+    ax.set_title(
+        f"{d.type} design, {d.blinding}-blind" if d.blinding != "open" else f"{d.type} design, open label"
+    )
+    return _fig_to_img(fig, "design diagram")
+
+
+def _trajectories(res: TrialResult) -> str:
+    plt = _plt()
+    d = res.design
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for i, (g, tr) in enumerate(res.trajectories.items()):
+        c = _PALETTE[i % len(_PALETTE)]
+        wk = np.asarray(tr["day"]) / 7.0
+        ax.plot(wk, tr["mean"], color=c, label=f"{g} (n={tr['n']}) diary mean")
+        ax.fill_between(wk, tr["p10"], tr["p90"], color=c, alpha=0.15, lw=0)
+        ax.plot(wk, tr["latent_mean"], color=c, ls=":", lw=1)
+    if res.trajectories:
+        first = next(iter(res.trajectories.values()))
+        for ph in first["phases"]:
+            ax.axvline(ph["start"] / 7.0, color="#bbb", lw=0.6)
+    ax.set_xlabel("weeks")
+    ax.set_ylabel(f"pain (0-{d.scale_max})")
+    ax.set_ylim(0, d.scale_max)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(
+        "Daily pain by sequence: mean, 10-90% band (shaded), felt pain without rating noise (dotted)"
+    )
+    return _fig_to_img(fig, "pain trajectories")
+
+
+def _waterfall(res: TrialResult) -> str:
+    plt = _plt()
+    items = [(t, np.sort(np.asarray(v))[::-1]) for t, v in res.waterfall.items() if len(v)]
+    if not items:
+        return "<p>No patient completed a treatment phase.</p>"
+    fig, axes = plt.subplots(1, len(items), figsize=(4.5 * len(items), 3.4), squeeze=False)
+    order = res.design.treatment_names()
+    for ax, (t, v) in zip(axes[0], items, strict=True):
+        ax.bar(np.arange(v.size), v, color=[_trt_color(t, order) if x < 30 else "#0a7a2f" for x in v])
+        ax.axhline(30, color="#0a7a2f", ls="--", lw=0.8)
+        ax.axhline(0, color="#333", lw=0.6)
+        ax.set_title(f"{t}: % pain reduction per patient")
+        ax.set_xlabel("patients (sorted)")
+    axes[0][0].set_ylabel("% reduction from baseline")
+    return _fig_to_img(fig, "responder waterfall")
+
+
+def _mechanism(res: TrialResult) -> str:
+    plt = _plt()
+    if not res.mechanism:
+        return "<p class=muted>The model returned no mechanism variables.</p>"
+    groups = list(res.mechanism.items())
+    names = sorted({k for _, g in groups for k in g})
+    names = [n for n in names if n != "_w"][:8]
+    if not names:
+        return "<p class=muted>The model returned no mechanism variables.</p>"
+    ncol = 4
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.4 * nrow), squeeze=False)
+    for k, name in enumerate(names):
+        ax = axes[k // ncol][k % ncol]
+        for i, (gname, g) in enumerate(groups):
+            if name in g:
+                v = np.asarray(g[name])
+                ax.plot(np.arange(v.size) / 7.0, v, color=_PALETTE[i % len(_PALETTE)], label=gname, lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for k in range(len(names), nrow * ncol):
+        axes[k // ncol][k % ncol].axis("off")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Model states and occupancies (patient mean, x-axis weeks)", fontsize=10)
+    fig.tight_layout()
+    return _fig_to_img(fig, "mechanism panel")
+
+
+def _fmt(x: Any, nd: int = 2) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float | np.floating):
+        return f"{x:.{nd}f}"
+    if isinstance(x, list | tuple):
+        return "[" + ", ".join(_fmt(v, nd) for v in x) + "]"
+    return html.escape(str(x))
+
+
+def _parameter_rows() -> list[dict]:
+    from ..data import data_path
+    from ..data.provenance import parameter_rows
+
+    rows = []
+    for rel in ("trials/calibrated.yaml", "trials/realism.yaml", "population.yaml"):
+        path = data_path(rel)
+        if path.exists():
+            for r in parameter_rows(path):
+                rows.append({"file": rel, **r})
+    sys_path = data_path("system/parameters.yaml")
+    if sys_path.exists():
+        keep = ("k_Sd", "tlr4_ic50_nM", "Z50", "h_pain", "alpha_R", "alpha_E", "k_S")
+        for r in parameter_rows(sys_path):
+            if r["name"].split(".")[-1] in keep:
+                rows.append({"file": "system/parameters.yaml", **r})
+    return rows
+
+
+def render_report(res: TrialResult, extra: dict | None = None) -> str:
+    """The report as one HTML string. ``extra`` may carry ``mu_only`` (summary of the μ-only run)."""
+    s = res.summary
+    d = res.design
+    extra = extra or {}
+    parts: list[str] = []
+    esc = html.escape
+    parts.append(f"<h1>Virtual trial: {esc(d.title or d.name)}</h1>")
+    parts.append(
+        f"<p class=muted>ldnsim virtual trial report · preset/design <code>{esc(d.name)}</code> · "
+        f"{s['design']['patients']} patients × {s['design']['replicates']} replicate trials · "
+        f"seed {esc(str(s['design']['seed']))} · model variant {esc(s['design']['variant'])}</p>"
+    )
+    parts.append(
+        f'<p class="disclaimer"><strong>{esc(DISCLAIMER)}</strong> Simulated patients, not real ones.</p>'
+    )
+
+    # summary
+    rows = []
+    for name, a in s.get("arms", {}).items():
+        rows.append(
+            f"<tr><td>{esc(a.get('label', name))}</td><td>{a['n']}</td><td>{_fmt(a['pct_reduction_mean'], 1)}"
+            f"</td><td>{_fmt(a['nrs_change_mean'])}</td><td>{_fmt(a['responder_rate'])}</td></tr>"
+        )
+    con = []
+    for c in s.get("contrasts", []):
+        mm = c.get("mixed_model")
+        mm_txt = (
+            f"{_fmt(mm['difference'], 1)} {_fmt(mm['ci95'], 1)}, p={_fmt(mm['p_value'], 4)}" if mm else "–"
+        )
+        con.append(
+            f"<tr><td>{esc(c['a'])} − {esc(c['b'])}</td><td>{esc(c['endpoint'])}</td><td>"
+            f"{_fmt(c['difference'], 3)}</td><td>{_fmt(c['ci95'], 3)}</td><td>{_fmt(c['p_value'], 4)}</td>"
+            f"<td>{esc(c.get('test', ''))}</td><td>{mm_txt}</td></tr>"
+        )
+    rep = s.get("replicates", {})
+    df = s.get("dose_finding")
+    parts.append('<section id="summary"><h2>Summary</h2>')
+    parts.append(
+        "<table><tr><th>arm / dose</th><th>n analysed (trial 1)</th><th>% pain reduction (mean over trials)"
+        "</th><th>NRS change</th><th>responder rate</th></tr>" + "".join(rows) + "</table>"
+    )
+    if con:
+        parts.append(
+            "<p>Contrasts in the first virtual trial:</p><table><tr><th>contrast</th><th>endpoint</th>"
+            "<th>difference</th><th>95% CI</th><th>p</th><th>test</th><th>mixed model</th></tr>"
+            + "".join(con)
+            + "</table>"
+        )
+    if df:
+        parts.append(
+            f"<p>Dose finding: ED50 median over trials <strong>{_fmt(df['ed50_mg_median'])} mg</strong> "
+            f"(2.5–97.5% over trials {_fmt(df['ed50_mg_ci95_over_trials'])}); ED95 median "
+            f"{_fmt(df['ed95_mg_median'])} mg; responders per trial {_fmt(df['responders_mean'], 1)} of "
+            f"{_fmt(df['analysed_mean'], 1)}.</p>"
+        )
+    parts.append(
+        f"<p>Over {rep.get('n')} replicate trials: power {_fmt(rep.get('power'))}, primary estimate "
+        f"2.5–97.5% range {_fmt(rep.get('difference_ci95'))}.</p></section>"
+    )
+
+    parts.append('<section id="design"><h2>Design</h2>' + _design_diagram(res))
+    trt = "".join(f"<li><code>{esc(k)}</code>: {esc(v)}</li>" for k, v in s["design"]["treatments"].items())
+    parts.append(
+        f"<ul>{trt}</ul><p>Type {esc(d.type)}, blinding {esc(d.blinding)}, randomized {d.randomized}, "
+        f"diary scale 0–{d.scale_max}, primary endpoint <code>{esc(d.primary)}</code>. "
+        f"{esc(d.notes)}</p></section>"
+    )
+    parts.append(
+        '<section id="trajectories"><h2>Pain trajectories by arm</h2>' + _trajectories(res) + "</section>"
+    )
+    parts.append(
+        '<section id="waterfall"><h2>Responder waterfall (trial 1)</h2>' + _waterfall(res) + "</section>"
+    )
+    parts.append(
+        '<section id="mechanism"><h2>Mechanism</h2>'
+        + _mechanism(res)
+        + "<p class=muted>Why the drug works in the model: glial TLR4 block lowers microglial activation "
+        "and cytokines, glutamate and NMDA drive fall, and central sensitisation decays at the slow rate "
+        "k_Sd; intermittent μ blockade raises endorphin tone and receptor density.</p></section>"
+    )
+
+    comp = s.get("comparison", [])
+    crow = []
+    for c in comp:
+        cls = "" if c["within"] is None else ("ok" if c["within"] else "bad")
+        crow.append(
+            f"<tr><td>{esc(c['quantity'])}</td><td>{_fmt(c['simulated'], 3)}</td>"
+            f"<td>{_fmt(c['published'], 3)}</td><td>±{_fmt(c['tolerance'], 2)}</td>"
+            f"<td class='{cls}'>{_fmt(c['within'])}</td></tr>"
+        )
+    pub = s.get("published") or {}
+    parts.append('<section id="comparison"><h2>Simulated vs published</h2>')
+    if comp:
+        parts.append(
+            "<table><tr><th>quantity</th><th>simulated</th><th>published</th><th>tolerance</th>"
+            "<th>within</th></tr>" + "".join(crow) + "</table>"
+        )
+    else:
+        parts.append("<p>No published result attached to this design.</p>")
+    if pub.get("citation"):
+        parts.append(
+            f"<p class=muted>Published: {esc(str(pub['citation']))} ({esc(str(pub.get('url', '')))})</p>"
+        )
+    parts.append("</section>")
+
+    parts.append('<section id="uncertainty"><h2>Uncertainty</h2>')
+    ul = []
+    for name, a in s.get("arms", {}).items():
+        sd = a.get("pct_reduction_sd_between_trials")
+        if sd is not None:
+            ul.append(
+                f"<li>{esc(name)}: % reduction varies between replicate trials with SD {_fmt(sd, 1)} "
+                "points</li>"
+            )
+    mu = extra.get("mu_only")
+    if mu:
+        for name, a in mu.get("arms", {}).items():
+            ul.append(
+                f"<li>μ-only variant (no glial TLR4 block), {esc(name)}: % reduction "
+                f"{_fmt(a.get('pct_reduction_mean'), 1)}, responder rate {_fmt(a.get('responder_rate'))}</li>"
+            )
+        if mu.get("dose_finding"):
+            ul.append(
+                f"<li>μ-only variant ED50 median {_fmt(mu['dose_finding'].get('ed50_mg_median'))} mg</li>"
+            )
+    cal = extra.get("calibration")
+    if cal:
+        for k, v in cal.items():
+            ul.append(f"<li>calibrated {esc(k)}: {esc(str(v))}</li>")
+    ul.append(
+        "<li>TLR4 IC50 of naltrexone is the key unknown of the model: prior log-uniform 10 nM–100 µM "
+        "(mechanism_models.md §3); the calibrated value and its profile-likelihood interval are in the "
+        "parameter table below.</li>"
+    )
+    parts.append("<ul>" + "".join(ul) + "</ul></section>")
+
+    prow = []
+    for r in _parameter_rows():
+        prow.append(
+            f"<tr><td>{esc(r['file'])}</td><td><code>{esc(r['name'])}</code></td>"
+            f"<td>{_fmt(r['value'], 4)}</td>"
+            f"<td>{esc(str(r['unit']))}</td><td>{'assumed' if r['assumed'] else 'sourced/derived'}</td>"
+            f"<td>{esc(r['provenance'])}</td></tr>"
+        )
+    parts.append(
+        '<section id="parameters"><h2>Parameters and sources</h2><table><tr><th>file</th><th>parameter'
+        "</th><th>value</th><th>unit</th><th>status</th><th>provenance</th></tr>"
+        + "".join(prow)
+        + "</table></section>"
+    )
+    parts.append(
+        f'<section id="disclaimer"><h2>Disclaimer</h2><p class="disclaimer">{esc(DISCLAIMER)} '
+        "A virtual trial shows what the model, with its stated assumptions, predicts; it is not evidence "
+        "that a treatment works.</p></section>"
+    )
+    data = json.dumps({"summary_keys": sorted(s)}, allow_nan=False)
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>ldnsim · {esc(d.name)}</title>"
+        f"<style>{_CSS}</style></head><body>\n{body}\n<script type=application/json id=ldnsim-meta>{data}"
+        "</script></body></html>\n"
+    )
+
+
+def write_report(res: TrialResult, path, extra: dict | None = None) -> str:
+    from pathlib import Path
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(render_report(res, extra), encoding="utf-8")
+    return str(p)
