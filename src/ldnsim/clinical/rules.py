@@ -22,7 +22,8 @@ def _doc() -> dict:
     for rid, r in doc["rules"].items():
         if r.get("severity") not in RANK:
             raise DataFileError(
-                f"clinical/rules.yaml: rules.{rid}.severity {r.get('severity')!r} not in {SEVERITIES}")
+                f"clinical/rules.yaml: rules.{rid}.severity {r.get('severity')!r} not in {SEVERITIES}"
+            )
         for s in r.get("sources") or []:
             if s not in doc["sources"]:
                 raise DataFileError(f"clinical/rules.yaml: rules.{rid}.sources names unknown source {s!r}")

@@ -18,10 +18,16 @@ from .vocabulary import Match, vocabulary
 __all__ = ["screen_entry", "screen", "detect_acting"]
 
 _MASS = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|µg|ug|g)\b", re.I)
-_LONG = re.compile(r"\b(er|xr|sr|cr|la|xl|mr|cd|continus|contin|retard|depot|24\s*h(?:r|our)?|"
-                   r"extended|sustained|controlled|prolonged|modified|long[- ]acting)\b", re.I)
-_PATCH = re.compile(r"\b(patch|patches|transdermal|td|mcg\s*/\s*h(?:r|our)?|µg\s*/\s*h|ug\s*/\s*h|"
-                    r"micrograms?\s*/\s*h(?:r|our)?)\b", re.I)
+_LONG = re.compile(
+    r"\b(er|xr|sr|cr|la|xl|mr|cd|continus|contin|retard|depot|24\s*h(?:r|our)?|"
+    r"extended|sustained|controlled|prolonged|modified|long[- ]acting)\b",
+    re.I,
+)
+_PATCH = re.compile(
+    r"\b(patch|patches|transdermal|td|mcg\s*/\s*h(?:r|our)?|µg\s*/\s*h|ug\s*/\s*h|"
+    r"micrograms?\s*/\s*h(?:r|our)?)\b",
+    re.I,
+)
 
 
 def _dose_mg(text: str) -> float | None:
@@ -51,8 +57,12 @@ def detect_acting(text: str, matches: list[Match]) -> str:
 def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
     """Screen one entry; returns the per-medication JSON object of ``ldnsim check``."""
     if not isinstance(text, str) or not text.strip():
-        raise InputError("medications", "an entry is empty",
-                         accepted="a medication name, e.g. 'Percocet 5/325'", value=text)
+        raise InputError(
+            "medications",
+            "an entry is empty",
+            accepted="a medication name, e.g. 'Percocet 5/325'",
+            value=text,
+        )
     voc = vocabulary()
     rb = rules()
     matches, leftovers = voc.match(text, rb)
@@ -64,12 +74,26 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         if m.name.note:
             notes.append(m.name.note)
         if m.how == "possible":
-            findings.append({"ingredient": m.name.ingredients[0] if m.name.ingredients else m.name.text,
-                             "rule": "possible_opioid", "atc": [], "matched": m.span, "uncertain": True})
+            findings.append(
+                {
+                    "ingredient": m.name.ingredients[0] if m.name.ingredients else m.name.text,
+                    "rule": "possible_opioid",
+                    "atc": [],
+                    "matched": m.span,
+                    "uncertain": True,
+                }
+            )
             continue
         if m.name.family:
-            findings.append({"ingredient": "/".join(m.name.ingredients), "rule": "brand_family", "atc": [],
-                             "matched": m.span, "uncertain": True})
+            findings.append(
+                {
+                    "ingredient": "/".join(m.name.ingredients),
+                    "rule": "brand_family",
+                    "atc": [],
+                    "matched": m.span,
+                    "uncertain": True,
+                }
+            )
             continue
         for ing in m.name.ingredients:
             rule = voc.rule_of(ing)
@@ -87,8 +111,11 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         f["severity"] = rb[f["rule"]]["severity"]
     recognised = bool(findings)
     if leftovers:
-        notes.append("could not interpret: " + ", ".join(repr(t) for t in leftovers)
-                     + (" — the entry is only partly recognised" if recognised else ""))
+        notes.append(
+            "could not interpret: "
+            + ", ".join(repr(t) for t in leftovers)
+            + (" — the entry is only partly recognised" if recognised else "")
+        )
     sev = max_severity([f["severity"] for f in findings]) if findings else "unknown"
     governing_rule = "unknown"
     if findings:
@@ -120,8 +147,9 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
 def screen(entries: list[str] | list[tuple[str, str]]) -> dict[str, Any]:
     """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document."""
     if not entries:
-        raise InputError("medications", "the medication list is empty",
-                         accepted="one or more medication entries")
+        raise InputError(
+            "medications", "the medication list is empty", accepted="one or more medication entries"
+        )
     meds = []
     for e in entries:
         text, src = (e, "text") if isinstance(e, str) else e

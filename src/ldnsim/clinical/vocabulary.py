@@ -21,7 +21,15 @@ from rapidfuzz.distance import Levenshtein
 from ..data import load_yaml
 
 __all__ = [
-    "Name", "Match", "Vocabulary", "vocabulary", "normalise", "tokens", "ACCEPT", "DOUBT", "STOPWORDS",
+    "Name",
+    "Match",
+    "Vocabulary",
+    "vocabulary",
+    "normalise",
+    "tokens",
+    "ACCEPT",
+    "DOUBT",
+    "STOPWORDS",
 ]
 
 #: fuzzy score (rapidfuzz ratio, 0–100) at or above which a misspelling is read as the name
@@ -32,7 +40,10 @@ DOUBT = 75.0
 MIN_FUZZY_LEN = 4
 
 # Units, dose forms, routes, sig abbreviations, salts and indication words: ignored when left over.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
+metered actuat actuation prefilled syringe autoinjector injector cartridge kit disintegrating enteric
+coated granules powder packet sachet pellet implant ring device
 mg mcg ug g gm gram grams milligram milligrams microgram micrograms ml l iu unit units meq mmol mcl
 percent tab tabs tablet tablets cap caps capsule capsules caplet caplets gelcap gelcaps softgel
 softgels liqui gels gel chewable chew dispersible effervescent soluble orodispersible odt lozenge
@@ -55,7 +66,8 @@ cough cold flu fever allergy allergies diarrhea diarrhoea constipation nausea an
 migraine arthritis muscle spasm spasms nerve relief severe mild moderate breakthrough chronic acute
 strength extra regular adult adults children childrens child infant infants junior kids mini
 original formula new fast fastrelief plain tabs dm
-""".split())
+""".split()
+)
 # "dm" is a stopword only when left over (Robitussin DM etc. are matched as phrases first).
 
 
@@ -80,12 +92,12 @@ def tokens(text: str) -> list[str]:
 class Name:
     """What a vocabulary name resolves to."""
 
-    text: str                       # the name as written in the vocabulary
-    kind: str                       # ingredient | synonym | misspelling | brand | other
+    text: str  # the name as written in the vocabulary
+    kind: str  # ingredient | synonym | misspelling | brand | other
     ingredients: tuple[str, ...]
-    family: bool = False            # brand family with products of different composition
-    duplicate: bool = False         # a naltrexone product other than LDN
-    acting: str | None = None       # short | long | patch (brand-level)
+    family: bool = False  # brand family with products of different composition
+    duplicate: bool = False  # a naltrexone product other than LDN
+    acting: str | None = None  # short | long | patch (brand-level)
     region: str | None = None
     note: str | None = None
 
@@ -96,7 +108,7 @@ class Match:
 
     span: str
     name: Name
-    how: str                        # exact | fuzzy | possible
+    how: str  # exact | fuzzy | possible
     score: float = 100.0
     notes: list[str] = field(default_factory=list)
 
@@ -126,9 +138,19 @@ class Vocabulary:
             for i in ings:
                 if i not in self.ingredients:
                     self.conflicts.append(f"brand {brand!r}: unknown ingredient {i!r}")
-            self._add(brand, Name(brand, "brand", ings, family=bool(spec.get("family")),
-                                  duplicate=bool(spec.get("duplicate")), acting=spec.get("acting"),
-                                  region=spec.get("region"), note=spec.get("note")))
+            self._add(
+                brand,
+                Name(
+                    brand,
+                    "brand",
+                    ings,
+                    family=bool(spec.get("family")),
+                    duplicate=bool(spec.get("duplicate")),
+                    acting=spec.get("acting"),
+                    region=spec.get("region"),
+                    note=spec.get("note"),
+                ),
+            )
         self.max_len = max(len(k.split()) for k in self.index)
         # fuzzy choices: every key of 4+ characters (spaced and joined forms)
         self._fuzzy_keys = [k for k in self.index if len(k.replace(" ", "")) >= MIN_FUZZY_LEN]
@@ -143,7 +165,8 @@ class Vocabulary:
             if old is not None and set(old.ingredients) != set(name.ingredients):
                 # keep the one that declares more (brands win over bare synonyms); record the clash
                 self.conflicts.append(
-                    f"{k!r}: {old.text} {old.ingredients} vs {name.text} {name.ingredients}")
+                    f"{k!r}: {old.text} {old.ingredients} vs {name.text} {name.ingredients}"
+                )
                 if old.kind == "brand" and name.kind != "brand":
                     continue
             if old is None or old.kind != "brand" or name.kind == "brand":
@@ -169,7 +192,7 @@ class Vocabulary:
         while i < len(toks):
             hit = None
             for n in range(min(self.max_len + 1, len(toks) - i), 0, -1):
-                span = toks[i:i + n]
+                span = toks[i : i + n]
                 for key in (" ".join(span), "".join(span)):
                     if key in self.index:
                         hit = (n, key)
@@ -178,7 +201,7 @@ class Vocabulary:
                     break
             if hit:
                 n, key = hit
-                matches.append(Match(" ".join(toks[i:i + n]), self.index[key], "exact"))
+                matches.append(Match(" ".join(toks[i : i + n]), self.index[key], "exact"))
                 leftover_runs.append([])
                 i += n
                 continue
@@ -195,7 +218,7 @@ class Vocabulary:
                 # try the joined pair first ("ms contine" → "mscontin"), then the single token
                 done = False
                 if j + 1 < len(run):
-                    m = self._fuzzy(run[j] + run[j + 1], rules, " ".join(run[j:j + 2]))
+                    m = self._fuzzy(run[j] + run[j + 1], rules, " ".join(run[j : j + 2]))
                     if m is not None and m.how == "fuzzy":
                         matches.append(m)
                         j += 2
@@ -223,16 +246,32 @@ class Vocabulary:
         accept = ACCEPT if len(query) >= 6 else 90.0
         if best_score >= accept:
             if self.is_opioid_name(best, rules) or op_score < max(DOUBT, best_score - 5):
-                return Match(span, best, "fuzzy", best_score,
-                             [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"])
-        # a doubtful match counts only if it is also close in edits (≤ 2): "morfine" → morphine yes,
-        # "pentamidine" → pethidine no
-        if (op_key is not None and op_score >= DOUBT
-                and Levenshtein.distance(query, op_key.replace(" ", "")) <= 2):
+                return Match(
+                    span,
+                    best,
+                    "fuzzy",
+                    best_score,
+                    [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
+                )
+        # a doubtful match counts only if it is also close in edits (≤ 1 for ≤ 6 letters, else ≤ 2):
+        # "morfine" → morphine yes, "pentamidine" → pethidine no, "code" → codein no
+        max_edits = 1 if len(query) <= 6 else 2
+        if (
+            op_key is not None
+            and op_score >= DOUBT
+            and Levenshtein.distance(query, op_key.replace(" ", "")) <= max_edits
+        ):
             name = self.index[op_key]
-            return Match(span, name, "possible", op_score,
-                         [f"'{span}' may be '{name.text}' (uncertain spelling match {op_score:.0f}/100); "
-                          "treated as an opioid until confirmed"])
+            return Match(
+                span,
+                name,
+                "possible",
+                op_score,
+                [
+                    f"'{span}' may be '{name.text}' (uncertain spelling match {op_score:.0f}/100); "
+                    "treated as an opioid until confirmed"
+                ],
+            )
         return None
 
 
