@@ -46,18 +46,11 @@ def _v(node: Any) -> float:
 def typical_value(
     name: str, params: Mapping[str, float] | None = None, condition: str = "fibromyalgia"
 ) -> float | None:
-    """Typical (population) value of a system parameter: ``params`` override, then the calibrated
-    trial values, then the condition preset and ``ldnsim/data/system/parameters.yaml``; ``None``
-    when unknown."""
+    """Typical (population) value of a system parameter: ``params`` (e.g. the calibrated values the
+    trial runner passes), then the condition preset and ``ldnsim/data/system/parameters.yaml``;
+    ``None`` when unknown."""
     if params and name in params:
         return float(params[name])
-    try:
-        cal = load_yaml("trials/calibrated.yaml")
-        node = (cal.get("full") or {}).get("system", {}).get(name)
-        if node is not None:
-            return float(value_of(node))
-    except Exception:  # not calibrated yet
-        pass
     try:
         cond = load_yaml("system/conditions.yaml").get(condition) or {}
         if name in cond:

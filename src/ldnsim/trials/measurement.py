@@ -27,8 +27,11 @@ __all__ = [
 ]
 
 
-def realism_parameters(overrides: Mapping[str, float] | None = None, *, use_calibrated: bool = True) -> dict:
-    """Flat dict of the realism parameters (dotted keys, e.g. ``placebo.expectation.double``)."""
+def realism_parameters(
+    overrides: Mapping[str, float] | None = None, *, use_calibrated: bool = True, variant: str = "full"
+) -> dict:
+    """Flat dict of the realism parameters (dotted keys, e.g. ``placebo.expectation.double``): the
+    defaults of realism.yaml, then the calibrated values of ``variant``, then ``overrides``."""
     flat: dict[str, float] = {}
 
     def walk(node, prefix=""):
@@ -45,7 +48,8 @@ def realism_parameters(overrides: Mapping[str, float] | None = None, *, use_cali
         except Exception:  # not calibrated yet
             cal = None
         if isinstance(cal, dict):
-            for k, node in ((cal.get("full") or {}).get("realism") or {}).items():
+            key = "mu_only" if variant == "mu-only" else "full"
+            for k, node in ((cal.get(key) or {}).get("realism") or {}).items():
                 flat[k] = float(value_of(node))
     if overrides:
         for k, v in overrides.items():

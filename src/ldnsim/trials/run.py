@@ -67,8 +67,10 @@ def _patterns(adherence: np.ndarray, k: int) -> np.ndarray:
     return (ranks * k // adherence.size).astype(int)
 
 
-def _realism(design: TrialDesign, overrides: Mapping[str, float] | None, use_calibrated: bool) -> dict:
-    p = realism_parameters(overrides, use_calibrated=use_calibrated)
+def _realism(
+    design: TrialDesign, overrides: Mapping[str, float] | None, use_calibrated: bool, variant: str = "full"
+) -> dict:
+    p = realism_parameters(overrides, use_calibrated=use_calibrated, variant=variant)
     r = design.realism
     if r.expectation is not None:
         p[f"placebo.expectation.{design.blinding}"] = r.expectation
@@ -77,9 +79,7 @@ def _realism(design: TrialDesign, overrides: Mapping[str, float] | None, use_cal
     if r.adherence is not None:
         p["adherence.fixed"] = r.adherence
     if overrides:  # explicit overrides win over the design's own
-        for key in ("dropout.per_week",):
-            if key in overrides:
-                p[key] = float(overrides[key])
+        p.update({k: float(v) for k, v in overrides.items() if v is not None})
     return p
 
 
@@ -130,7 +130,7 @@ def run_trial(
             "replicates", "out of range", accepted="1-10000 with patients x replicates <= 400000", value=R
         )
     rng = np.random.default_rng(seed)
-    p = _realism(design, realism, use_calibrated)
+    p = _realism(design, realism, use_calibrated, variant)
     sys_params = _calibrated_system_params(variant) if use_calibrated else {}
     if params:
         sys_params.update({k: float(v) for k, v in params.items()})
