@@ -72,3 +72,109 @@ def check(
             src = _sources_text(c["sources"])
             typer.echo(f"  [{c['severity']}] {c['summary']} (evidence {c['evidence']}; {src})")
     typer.echo(f"\n{DISCLAIMER}")
+
+
+def _opt_seed():
+    return typer.Option(None, "--seed", help="Seed of the virtual population (default: the shipped seed).")
+
+
+@app.command("hold")
+def hold(
+    procedure_time: str = typer.Option(..., "--procedure-time", help="ISO date-time of the procedure."),
+    dose: str = typer.Option(..., "--dose", help="Current naltrexone dose, e.g. 4.5mg or 50mg."),
+    weight: float = typer.Option(None, "--weight", help="Body weight, kg."),
+    hepatic: str = typer.Option(None, "--hepatic", help="none|mild|moderate|severe (Child-Pugh)."),
+    egfr: float = typer.Option(None, "--egfr", help="eGFR, mL/min."),
+    cyp2d6: str = typer.Option(None, "--cyp2d6", help="pm|im|em|um."),
+    seed: int = _opt_seed(),
+    json_out: bool = _JSON,
+) -> None:
+    """When to take the last LDN/naltrexone dose before surgery (model beside published guidance)."""
+    from ..clinical.hold import plan_hold
+
+    doc = plan_hold(
+        procedure_time, dose, weight_kg=weight, hepatic=hepatic, egfr_ml_min=egfr, cyp2d6=cyp2d6, seed=seed
+    )
+    if json_out:
+        emit_json(doc)
+        return
+    r = doc["recommendation"]
+    typer.echo(f"Procedure {doc['procedure_time']}; naltrexone {doc['dose_mg']:g} mg ({doc['dose_band']})")
+    typer.echo(
+        f"Last dose no later than: {r['last_dose_no_later_than']}  (hold {r['hold_hours']:g} h; "
+        f"basis: {r['basis']})"
+    )
+    typer.echo(f"Why: {r['why']}")
+    typer.echo("Published guidance:")
+    for g in doc["guidance"]:
+        mark = "used" if g["used"] else ("UNVERIFIED, not used" if g["unverified"] else "other dose band")
+        typer.echo(f"  {g['hours']:g} h [{g['evidence']}] {g['claim']} — {g['sources'][0]['url']} ({mark})")
+    m = doc["model"]
+    if m.get("available"):
+        typer.echo(
+            f"Model: p{m['percentile']:g} μ occupancy < {m['threshold']:.0%} after "
+            f"{m['hours_after_last_dose']:g} h (n={m['n_patients']}, seed {m['seed']})"
+        )
+    else:
+        typer.echo(f"Model: unavailable ({m['reason']})")
+    for n in doc["notes"]:
+        typer.echo(f"Note: {n}")
+    typer.echo(DISCLAIMER)
+
+
+@app.command("restart")
+def restart(
+    opioid: str = typer.Option(..., "--opioid", help="The opioid as written, e.g. 'oxycodone 10 mg q6h'."),
+    last_dose: str = typer.Option(
+        ..., "--last-dose", help="ISO date-time of the last opioid dose (patch removal)."
+    ),
+    course_days: float = typer.Option(None, "--course-days", help="How long the opioid was taken (days)."),
+    weight: float = typer.Option(None, "--weight", help="Body weight, kg."),
+    hepatic: str = typer.Option(None, "--hepatic", help="none|mild|moderate|severe."),
+    egfr: float = typer.Option(None, "--egfr", help="eGFR, mL/min."),
+    cyp2d6: str = typer.Option(None, "--cyp2d6", help="pm|im|em|um."),
+    seed: int = _opt_seed(),
+    json_out: bool = _JSON,
+) -> None:
+    """Earliest (re)start of LDN after opioids (label rule beside the model; the later wins)."""
+    from ..clinical.restart import plan_restart
+
+    doc = plan_restart(
+        opioid,
+        last_dose,
+        weight_kg=weight,
+        hepatic=hepatic,
+        egfr_ml_min=egfr,
+        cyp2d6=cyp2d6,
+        course_days=course_days,
+        seed=seed,
+    )
+    if json_out:
+        emit_json(doc)
+        return
+    r = doc["recommendation"]
+    typer.echo(
+        f"Opioid: {doc['opioid']} → {', '.join(doc['ingredients'])} ({doc['category']}); "
+        f"last dose {doc['last_dose']}"
+    )
+    typer.echo(
+        f"Earliest LDN start: {r['earliest_ldn_start']}  ({r['opioid_free_days']:g} opioid-free days; "
+        f"basis: {r['basis']})"
+    )
+    typer.echo(f"Why: {r['why']}")
+    lab = doc["label_rule"]
+    typer.echo(f"Label rule: {lab['days_lo']:g}–{lab['days_hi']:g} days [{lab['evidence']}]")
+    for p in lab["provenance"]:
+        typer.echo(
+            f"  {p['end']}: "
+            + (f"ASSUMED — {p['reason']}" if p.get("assumed") else f"{p['cite']} <{p['url']}>")
+        )
+    m = doc["model"]
+    typer.echo(
+        f"Model: {m['hours_after_last_dose']:g} h"
+        if m.get("available")
+        else f"Model: unavailable ({m['reason']})"
+    )
+    for n in doc["notes"]:
+        typer.echo(f"Note: {n}")
+    typer.echo(DISCLAIMER)

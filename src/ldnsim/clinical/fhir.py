@@ -88,9 +88,7 @@ def _concept_texts(cc: Any, where: str) -> list[str]:
                 out.append(cls if cls not in ("opioid analgesic", "opioid used in dependence") else "opioid")
     if not out and codings:
         # codes only, none known: keep them visible; screens as `unknown` (never as safe)
-        out.append(
-            "unrecognised code " + ", ".join(str(c.get("code", "?")) for c in codings)
-        )
+        out.append("unrecognised code " + ", ".join(str(c.get("code", "?")) for c in codings))
     return out
 
 

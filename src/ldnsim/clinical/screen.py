@@ -30,9 +30,15 @@ _PATCH = re.compile(
 )
 
 
-def _dose_mg(text: str) -> float | None:
+def _dose_mg(text: str, *, bare: bool = True) -> float | None:
+    """First mass in the text, in mg; with ``bare`` a unit-less number counts as mg; "5/325" → 5."""
     m = _MASS.search(text)
     if not m:
+        combo = re.search(r"\b(\d+(?:\.\d+)?)\s*/\s*\d+(?:\.\d+)?\b(?!\s*(?:ml|h|hr))", text, re.I)
+        if combo:
+            return float(combo.group(1))
+        if not bare:
+            return None
         bare = re.search(r"\b(\d+(?:\.\d+)?)\b(?!\s*(?:/|ml|mcg|ug|µg|%))", text, re.I)
         return float(bare.group(1)) if bare else None
     f = {"mg": 1.0, "mcg": 1e-3, "µg": 1e-3, "ug": 1e-3, "g": 1000.0}[m.group(2).lower()]

@@ -1,0 +1,91 @@
+"""Model side of the hold and restart planners: a seeded virtual population through PK and receptors.
+
+Uses the public contracts ``ldnsim.pk.simulate_pk`` (→ ``effect_nM`` patient × time × analyte),
+``ldnsim.pk.Covariates``, ``ldnsim.pk.sample_eta`` and ``ldnsim.receptors.occupancy`` (→ fractions per
+receptor site). If a layer is missing (or the drug has no PK file) the planner reports the model as
+unavailable and falls back to the published rule — never to a shorter number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ModelUnavailable", "population_occupancy", "time_below", "AGONIST_KEYS"]
+
+#: keys of ``occupancy()`` read as μ *agonist* occupancy, first found wins
+AGONIST_KEYS = ("mu_agonist", "mu_opioid_agonist", "mu_agonists")
+
+
+class ModelUnavailable(Exception):
+    """The PK/receptor layers (or a drug's PK file) are not available; the reason is the message."""
+
+
+def population_occupancy(
+    events: Sequence[Any],
+    times_h: np.ndarray,
+    site: str,
+    *,
+    drugs: Sequence[str],
+    covariates: dict,
+    n: int,
+    seed: int,
+) -> np.ndarray:
+    """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population."""
+    try:
+        from ..pk import Covariates, load_drug, sample_eta, simulate_pk
+    except ImportError as exc:  # pragma: no cover - depends on the PK layer being installed
+        raise ModelUnavailable(f"PK layer not available ({exc})") from exc
+    try:
+        from ..receptors import occupancy
+    except ImportError as exc:
+        raise ModelUnavailable(f"receptor layer (ldnsim.receptors.occupancy) not available ({exc})") from exc
+    rng = np.random.default_rng(seed)
+    eta: dict[str, np.ndarray] = {}
+    for d in drugs:
+        try:
+            spec = load_drug(d)
+        except Exception as exc:  # unknown drug file
+            raise ModelUnavailable(f"no PK file for {d!r} ({exc})") from exc
+        for k, v in sample_eta(spec, n, rng).items():
+            eta[f"{d}/{k}"] = v
+    cov = Covariates(**{k: v for k, v in covariates.items() if v is not None})
+    ds = simulate_pk(list(events), np.asarray(times_h, dtype=float), covariates=cov, eta=eta)
+    eff = ds["effect_nM"]
+    conc = {str(a): np.asarray(eff.sel(analyte=a).values, dtype=float) for a in eff["analyte"].values}
+    occ = occupancy(conc)
+    if site == "mu_agonist":
+        for k in AGONIST_KEYS:
+            if k in occ:
+                arr = np.asarray(occ[k], dtype=float)
+                break
+        else:
+            raise ModelUnavailable(f"occupancy() gives no μ-agonist site (keys: {sorted(occ)})")
+    else:
+        if site not in occ:
+            raise ModelUnavailable(f"occupancy() gives no {site!r} site (keys: {sorted(occ)})")
+        arr = np.asarray(occ[site], dtype=float)
+    arr = np.broadcast_to(arr, (n, len(times_h))) if arr.ndim == 1 else arr
+    if not np.all(np.isfinite(arr)):
+        raise ModelUnavailable("occupancy contained non-finite values")
+    return arr
+
+
+def time_below(times_h: np.ndarray, curve: np.ndarray, threshold: float, t0: float) -> float | None:
+    """First time after ``t0`` from which ``curve`` stays below ``threshold`` (h after t0); None: never."""
+    t = np.asarray(times_h, dtype=float)
+    c = np.asarray(curve, dtype=float)
+    mask = t >= t0
+    t, c = t[mask], c[mask]
+    above = np.nonzero(c >= threshold)[0]
+    if above.size == 0:
+        return 0.0
+    last = above[-1]
+    if last + 1 >= t.size:
+        return None
+    # linear interpolation of the crossing between the last sample above and the next one
+    t1, t2, c1, c2 = t[last], t[last + 1], c[last], c[last + 1]
+    frac = (c1 - threshold) / (c1 - c2) if c1 != c2 else 1.0
+    return float(t1 + frac * (t2 - t1) - t0)

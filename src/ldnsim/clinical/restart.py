@@ -1,0 +1,237 @@
+"""Earliest (re)start of LDN after opioids (``ldnsim restart``).
+
+Label rule (``washout.yaml`` ``restart_label``; the conservative end of each range is used): short-acting
+7–10 opioid-free days; methadone and buprenorphine 10–14; long-acting oral and patches 10–14 (extrapolated,
+marked assumed; patches counted from removal). Model: the opioid regimen simulated through the PK and
+receptor layers for a seeded virtual population; the time after the last dose at which the 95th percentile
+of μ-agonist occupancy falls below the threshold. The recommendation is the later of the two, so it is
+never earlier than the label rule. Ultra-low-dose naltrexone is not a way around the interval.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from ..data import load_yaml, value_of
+from ..errors import InputError
+from ._model import ModelUnavailable, population_occupancy, time_below
+from .hold import _iso, parse_time
+from .rules import DISCLAIMER
+from .screen import screen_entry
+
+__all__ = ["plan_restart", "parse_interval_h", "label_category"]
+
+_FREQ = [
+    (r"\bq\s*(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?)\b", None),
+    (r"\bevery\s+(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?)\b", None),
+    (r"\b(?:qid|qds|4\s*times\s*(?:a|per)\s*day)\b", 6.0),
+    (r"\b(?:tid|tds|3\s*times\s*(?:a|per)\s*day|three\s*times\s*(?:a|per)\s*day)\b", 8.0),
+    (r"\b(?:bid|bd|twice\s*(?:a\s*)?daily|twice\s*a\s*day|q12h)\b", 12.0),
+    (r"\b(?:daily|qd|od|once\s*(?:a\s*)?daily|nightly|qhs|q24h|every\s*day)\b", 24.0),
+    (r"\b(?:weekly|every\s*7\s*days)\b", 168.0),
+]
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(mcg|µg|ug|micrograms?)\s*/\s*(h|hr|hour)\b", re.I)
+
+
+def parse_interval_h(text: str, acting: str) -> tuple[float, bool]:
+    """Dosing interval in hours from a sig; (interval, given?). Defaults: short 6 h, long 12 h, patch 72 h."""
+    for pat, fixed in _FREQ:
+        m = re.search(pat, text, re.I)
+        if m:
+            return (float(m.group(1)) if fixed is None else fixed), True
+    return {"short": 6.0, "long": 12.0, "patch": 72.0}.get(acting, 6.0), False
+
+
+def label_category(rule: str, acting: str) -> str:
+    if rule == "methadone":
+        return "methadone"
+    if rule == "buprenorphine":
+        return "buprenorphine"
+    if acting == "patch":
+        return "patch"
+    if acting == "long":
+        return "long"
+    return "short"
+
+
+def _label_rows(w: dict, cat: str) -> dict:
+    r = w["restart_label"][cat]
+    prov = []
+    for end in ("lo", "hi"):
+        e = r[end]
+        if e.get("assumed"):
+            prov.append({"end": end, "assumed": True, "reason": " ".join(str(e["reason"]).split())})
+        else:
+            prov += [{"end": end, "cite": s["cite"], "url": s["url"]} for s in e["source"]]
+    return {
+        "category": cat,
+        "days_lo": float(value_of(r["lo"])),
+        "days_hi": float(value_of(r["hi"])),
+        "evidence": r["grade"],
+        "provenance": prov,
+    }
+
+
+def plan_restart(
+    opioid: str,
+    last_dose: str,
+    *,
+    weight_kg: float | None = None,
+    hepatic: str | None = None,
+    egfr_ml_min: float | None = None,
+    cyp2d6: str | None = None,
+    course_days: float | None = None,
+    seed: int | None = None,
+    n_patients: int | None = None,
+) -> dict[str, Any]:
+    """The ``ldnsim restart`` document."""
+    if not isinstance(opioid, str) or not opioid.strip():
+        raise InputError("opioid", "is required", accepted="an opioid as written, e.g. 'oxycodone 10 mg q6h'")
+    t_last = parse_time(last_dose, "last_dose")
+    scr = screen_entry(opioid)
+    if scr["severity"] != "critical":
+        raise InputError(
+            "opioid",
+            f"not recognised as an opioid that conflicts with LDN (screened as "
+            f"{scr['severity']}: {', '.join(scr['ingredients']) or 'not recognised'})",
+            value=opioid,
+            accepted="an opioid, e.g. 'oxycodone 10 mg q6h', 'methadone 40 mg daily', 'Butrans 10 mcg/h'",
+        )
+    crit = [f for f in scr["findings"] if f["severity"] == "critical"]
+    main = crit[0]
+    rule = main["rule"]
+    acting = scr["formulation"] or "short"
+    cat = label_category(rule, acting)
+    w = load_yaml("clinical/washout.yaml")
+    label = _label_rows(w, cat)
+    label_h = label["days_hi"] * 24.0
+
+    # ---- model
+    mm = w["restart_model"]
+    thr = float(value_of(mm["occupancy_threshold"]))
+    hm = w["hold_model"]
+    pct = float(value_of(hm["percentile"]))
+    n = int(n_patients or value_of(hm["n_patients"]))
+    seed = int(value_of(hm["seed"]) if seed is None else seed)
+    horizon = float(value_of(hm["horizon"]))
+    days = float(course_days if course_days is not None else value_of(mm["days_on_opioid"]))
+    if not (0 < days <= 3650):
+        raise InputError("course_days", "out of range", accepted="> 0 and ≤ 3650 days", value=course_days)
+    interval, given = parse_interval_h(opioid, acting)
+    model: dict[str, Any] = {
+        "threshold": thr,
+        "percentile": pct,
+        "n_patients": n,
+        "seed": seed,
+        "site": "mu_agonist",
+        "ingredient": main["ingredient"],
+        "interval_h": interval,
+        "interval_from_sig": given,
+        "course_days": days,
+        "assumption": " ".join(str(mm["occupancy_threshold"]["reason"]).split()),
+    }
+    model_h = None
+    try:
+        from ..pk import known_drugs, load_drug
+        from ..regimen import DoseEvent
+
+        drug = main["ingredient"]
+        if drug not in set(known_drugs()):
+            raise ModelUnavailable(f"no PK file for {drug!r} (known: {', '.join(sorted(known_drugs()))})")
+        from .screen import _dose_mg
+
+        dose_mg = None
+        rate = _RATE.search(opioid)
+        duration = 0.0
+        form = "ir" if acting == "short" else ("sr" if acting == "long" else "patch")
+        if acting == "patch" and rate:
+            dose_mg = float(rate.group(1)) * 1e-3 * interval
+            duration = interval
+        else:
+            dose_mg = _dose_mg(opioid, bare=False)
+        if dose_mg is None or dose_mg <= 0:
+            raise ModelUnavailable("no dose in the opioid text (e.g. 'oxycodone 10 mg q6h'); model not run")
+        n_doses = max(1, int(days * 24.0 // interval))
+        events = [
+            DoseEvent(time_h=i * interval, drug=drug, dose_mg=dose_mg, formulation=form, duration_h=duration)
+            for i in range(n_doses)
+        ]
+        t_end = events[-1].time_h + duration  # last dose (or patch removal)
+        times = np.arange(t_end, t_end + horizon + 0.25, 0.25)
+        covs = {"weight_kg": weight_kg, "hepatic": hepatic, "egfr_ml_min": egfr_ml_min, "cyp2d6": cyp2d6}
+        forms = set(load_drug(drug).formulations)
+        if form not in forms:
+            # no ER/patch formulation in the PK file: model as IR (shorter exposure → the label rule governs)
+            model["note"] = (
+                f"PK file for {drug} has no {form!r} formulation (has {', '.join(sorted(forms))}); "
+                "modelled as IR, which underestimates; the label rule governs"
+            )
+            form = "ir"
+            events = [
+                DoseEvent(time_h=e.time_h, drug=drug, dose_mg=e.dose_mg, formulation="ir") for e in events
+            ]
+        model["formulation"] = form
+        occ = population_occupancy(events, times, "mu_agonist", drugs=[drug], covariates=covs, n=n, seed=seed)
+        p = np.percentile(occ, pct, axis=0)
+        below = time_below(times, p, thr, t_end)
+        model_h = horizon if below is None else float(math.ceil(below))
+        model["hours_after_last_dose"] = model_h
+        model["available"] = True
+    except ModelUnavailable as exc:
+        model["available"] = False
+        model["reason"] = str(exc)
+    except InputError as exc:  # the PK layer refused our events (e.g. formulation missing in the drug file)
+        model["available"] = False
+        model["reason"] = f"PK layer: {exc}"
+
+    if model_h is not None and model_h > label_h:
+        hours, basis = model_h, "model"
+        why = (
+            f"Model: p{pct:g} μ-agonist occupancy stays above {thr:.0%} for {model_h:g} h "
+            "after the last dose, "
+            f"longer than the label rule ({label['days_hi']:g} days); the later date is recommended."
+        )
+    else:
+        hours, basis = label_h, "label"
+        tail = (
+            f"the model gives {model_h:g} h to p{pct:g} μ-agonist occupancy < {thr:.0%}"
+            if model_h is not None
+            else f"model unavailable: {model['reason']}"
+        )
+        why = (
+            f"Label rule for {cat} opioids: {label['days_lo']:g}–{label['days_hi']:g} opioid-free days; the "
+            f"conservative end ({label['days_hi']:g} days) is used; {tail}. The later date is recommended."
+        )
+    notes = [" ".join(str(v).split()) for v in w["restart_notes"].values()]
+    if cat in ("patch",):
+        notes.insert(0, "Count from patch removal: give the removal time as --last-dose.")
+    if any(f["rule"] == "possible_opioid" for f in crit):
+        notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
+    return {
+        "opioid": opioid,
+        "ingredients": scr["ingredients"],
+        "category": cat,
+        "last_dose": _iso(t_last),
+        "recommendation": {
+            "earliest_ldn_start": _iso(t_last + timedelta(hours=hours)),
+            "opioid_free_hours": hours,
+            "opioid_free_days": round(hours / 24.0, 2),
+            "basis": basis,
+            "why": why,
+        },
+        "label_rule": label,
+        "model": model,
+        "screen": {
+            "severity": scr["severity"],
+            "summary": scr["summary"],
+            "evidence": scr["evidence"],
+            "sources": scr["sources"],
+        },
+        "notes": notes,
+        "disclaimer": DISCLAIMER,
+    }
