@@ -1,0 +1,52 @@
+"""Done-means of issue 4, on the REAL model (ldnsim.simulate) with the calibrated parameters:
+the presets reproduce their published results within the published uncertainty, and the same seed gives
+the same numbers."""
+
+import pytest
+
+import ldnsim
+from ldnsim.trials.run import run_trial
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(ldnsim, "simulate"), reason="system model (ldnsim.simulate) not built"
+)
+
+
+@pytest.fixture(scope="module")
+def y2013():
+    return run_trial("younger2013", seed=0).summary
+
+
+def test_younger2013_pct_reduction(y2013):
+    arms = y2013["arms"]
+    assert arms["ldn"]["pct_reduction_mean"] == pytest.approx(28.8, abs=5.0)
+    assert arms["placebo"]["pct_reduction_mean"] == pytest.approx(18.0, abs=5.0)
+
+
+def test_younger2013_responders(y2013):
+    arms = y2013["arms"]
+    assert arms["ldn"]["responder_rate"] == pytest.approx(0.32, abs=0.10)
+    assert arms["placebo"]["responder_rate"] == pytest.approx(0.11, abs=0.10)
+
+
+def test_younger2013_comparison_block(y2013):
+    assert all(c["within"] for c in y2013["comparison"])
+
+
+def test_younger2009():
+    arms = run_trial("younger2009", seed=0).summary["arms"]
+    assert arms["ldn"]["pct_reduction_mean"] == pytest.approx(32.5, abs=8.0)  # n=10: SE ~8 points
+    assert arms["placebo"]["pct_reduction_mean"] == pytest.approx(2.3, abs=8.0)
+    assert arms["ldn"]["pct_reduction_mean"] - arms["placebo"]["pct_reduction_mean"] > 15.0
+
+
+def test_bruun_plesner2020_ed50():
+    df = run_trial("bruun-plesner2020", seed=0).summary["dose_finding"]
+    assert df["ed50_mg_median"] == pytest.approx(3.88, abs=0.8)
+
+
+def test_same_seed_same_numbers_real_model():
+    a = run_trial("younger2013", patients=12, replicates=2, seed=11).summary
+    b = run_trial("younger2013", patients=12, replicates=2, seed=11).summary
+    a.pop("timing_s"), b.pop("timing_s")
+    assert a == b
