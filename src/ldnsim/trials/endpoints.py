@@ -25,12 +25,16 @@ def window_mean(x: np.ndarray, a: int, b: int) -> np.ndarray:
         return np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
 
 
-def _lag1(seg: np.ndarray) -> tuple[float, int]:
-    """Sum of lag-1 products and count over consecutive non-missing days (demeaned segment)."""
-    x = seg - np.nanmean(seg)
-    prod = x[1:] * x[:-1]
-    ok = ~np.isnan(prod)
-    return float(np.sum(prod[ok])), int(ok.sum())
+def _seg_stats(seg: np.ndarray):
+    """Per-row count, mean, sum of squares about the mean, and lag-1 product sum/count (NaN-aware)."""
+    ok = ~np.isnan(seg)
+    n = ok.sum(axis=1)
+    mean = np.where(n > 0, np.nansum(seg, axis=1) / np.maximum(n, 1), np.nan)
+    x = seg - mean[:, None]
+    ss = np.nansum(x * x, axis=1)
+    prod = x[:, 1:] * x[:, :-1]
+    pok = ~np.isnan(prod)
+    return n, mean, ss, np.where(pok, prod, 0.0).sum(axis=1), pok.sum(axis=1)
 
 
 def within_patient_reduction_p(x: np.ndarray, base: tuple[int, int], end: tuple[int, int]) -> np.ndarray:
@@ -40,29 +44,23 @@ def within_patient_reduction_p(x: np.ndarray, base: tuple[int, int], end: tuple[
     ``n (1 - r) / (1 + r)``, r = the patient's pooled lag-1 autocorrelation (clipped to [0, 0.9]):
     daily diary ratings are autocorrelated, and a naive t-test would call too many patients responders.
     """
-    out = np.full(x.shape[0], np.nan)
-    for i in range(x.shape[0]):
-        sa = x[i, base[0] : base[1]]
-        sb = x[i, end[0] : end[1]]
-        a, b = sa[~np.isnan(sa)], sb[~np.isnan(sb)]
-        if a.size < 3 or b.size < 3:
-            continue
-        va, vb = a.var(ddof=1), b.var(ddof=1)
-        if va + vb == 0:
-            out[i] = 0.0 if b.mean() < a.mean() else 1.0
-            continue
-        pa, ca = _lag1(sa)
-        pb, cb = _lag1(sb)
-        den = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
-        r = 0.0 if den == 0 or ca + cb == 0 else (pa + pb) / (ca + cb) * (a.size + b.size) / den
-        r = min(max(r, 0.0), 0.9)
+    na, ma, ssa, pa, ca = _seg_stats(x[:, base[0] : base[1]])
+    nb, mb, ssb, pb, cb = _seg_stats(x[:, end[0] : end[1]])
+    valid = (na >= 3) & (nb >= 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        va = ssa / np.maximum(na - 1, 1)
+        vb = ssb / np.maximum(nb - 1, 1)
+        den = ssa + ssb
+        r = np.where((den > 0) & (ca + cb > 0), (pa + pb) / np.maximum(ca + cb, 1) * (na + nb) / den, 0.0)
+        r = np.clip(np.nan_to_num(r), 0.0, 0.9)
         f = (1.0 - r) / (1.0 + r)
-        na, nb = max(a.size * f, 2.0), max(b.size * f, 2.0)
-        se = np.sqrt(va / na + vb / nb)
-        t = (b.mean() - a.mean()) / se
-        df = max(na + nb - 2.0, 1.0)
-        out[i] = float(stats.t.cdf(t, df))
-    return out
+        ea, eb = np.maximum(na * f, 2.0), np.maximum(nb * f, 2.0)
+        se = np.sqrt(va / ea + vb / eb)
+        t = (mb - ma) / se
+        p = stats.t.cdf(t, np.maximum(ea + eb - 2.0, 1.0))
+    flat = valid & (va + vb == 0)
+    p = np.where(flat, np.where(mb < ma, 0.0, 1.0), p)
+    return np.where(valid, p, np.nan)
 
 
 def endpoint_values(ep: Endpoint, obs: Observed, base: tuple[int, int], phase: tuple[int, int]) -> np.ndarray:
