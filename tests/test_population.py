@@ -19,9 +19,10 @@ def test_covariates_and_iiv():
     df = sample_population(20000, "fibromyalgia", 1, sex="female", age_range=(18, 65))
     assert (df.sex == "female").all()
     assert df.age.between(18, 65).all()
-    pm = (df.cyp2d6 == "poor").mean()
+    pm = (df.cyp2d6 == "pm").mean()
     assert 0.06 < pm < 0.08  # 7% poor metabolisers (population.yaml)
-    assert set(df.cyp2d6) <= {"poor", "intermediate", "extensive", "ultrarapid"}
+    assert set(df.cyp2d6) <= {"pm", "im", "em", "um"}
+    assert set(df.hepatic) <= {"none", "mild"}
     assert not df.concomitant_opioid.any()  # FM trials: opioids excluded
     # log-normal IIV with CV 0.3 on the disease drive: SD of eta = sqrt(log(1.09))
     assert np.std(df.eta_glial_drive) == pytest.approx(np.sqrt(np.log1p(0.09)), rel=0.05)

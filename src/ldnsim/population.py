@@ -31,7 +31,8 @@ SIMULATE_COVARIATES = ("weight_kg", "hepatic", "egfr_ml_min", "cyp2d6", "esr_mm_
 #: system parameters that carry IIV (mechanism_models.md section 3)
 IIV_PARAMS = ("glial_drive", "k_Sd")
 
-_CYP_PHENOTYPES = ("poor", "intermediate", "extensive", "ultrarapid")
+#: CYP2D6 phenotype codes as ldnsim.pk.Covariates reads them (poor, intermediate, extensive, ultrarapid)
+_CYP_PHENOTYPES = ("pm", "im", "em", "um")
 
 
 def population_spec() -> dict:
@@ -140,7 +141,7 @@ def sample_population(
     probs = np.array([p_pm, p_im, 1.0 - p_pm - p_im - p_um, p_um])
     cyp = np.asarray(_CYP_PHENOTYPES)[rng.choice(4, size=n, p=probs)]
 
-    hepatic = np.where(rng.random(n) < _v(cov["hepatic_impairment_fraction"]), "mild", "normal")
+    hepatic = np.where(rng.random(n) < _v(cov["hepatic_impairment_fraction"]), "mild", "none")
 
     op_tab = cov["concomitant_opioid_fraction"]
     f_op = _v(op_tab.get(condition, op_tab["default"]))
