@@ -141,7 +141,17 @@ def simulate_pain(
         seed=seed,
     )
     if engine is not None:
-        kw["engine"] = engine
+        import inspect
+
+        if "engine" in inspect.signature(sim).parameters:
+            kw["engine"] = engine
+        elif engine != "numpy":  # the model's built-in integrator is the numpy engine
+            raise InputError(
+                "engine",
+                "this build of ldnsim.simulate has only the numpy engine",
+                accepted="numpy",
+                value=engine,
+            )
     ds = sim(**kw)
     pain = np.asarray(ds["pain_nrs"].transpose("patient", ...).values, float)
     if pain.ndim != 2 or pain.shape[0] != len(patients):
