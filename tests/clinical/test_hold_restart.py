@@ -125,14 +125,19 @@ CLI_BAD = [
 
 @pytest.mark.parametrize("args,field", CLI_BAD)
 def test_cli_exit_2(args, field):
-    res = subprocess.run([sys.executable, "-m", "ldnsim", *args, "--json"], capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ldnsim", *args, "--json"], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 2 and field in res.stderr and res.stdout == ""
 
 
 def test_cli_hold_json_one_document():
-    res = subprocess.run([sys.executable, "-m", "ldnsim", "hold", "--procedure-time", PROC, "--dose", "4.5mg",
-                          "--json"], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ldnsim", "hold", "--procedure-time", PROC, "--dose", "4.5mg", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["recommendation"]["hold_hours"] >= 72 and "disclaimer" in doc

@@ -178,3 +178,92 @@ def restart(
     for n in doc["notes"]:
         typer.echo(f"Note: {n}")
     typer.echo(DISCLAIMER)
+
+
+@app.command("titrate")
+def titrate(
+    preset: str = typer.Option(None, "--preset", help="Preset name (ldnrt-standard, ldnrt-sensitive, ...)."),
+    start: str = typer.Option(None, "--start", help="Start dose, e.g. 1mg."),
+    step: str = typer.Option(None, "--step", help="Step, e.g. 0.5mg."),
+    every: str = typer.Option(None, "--every", help="Step interval, e.g. '7 days', '2 weeks'."),
+    target: str = typer.Option(None, "--target", help="Target dose, e.g. 4.5mg."),
+    form: str = typer.Option(None, "--form", help="capsule|liquid."),
+    concentration: str = typer.Option(None, "--concentration", help="Liquid strength, e.g. 1mg/mL."),
+    start_date: str = typer.Option(None, "--start-date", help="ISO date of the first dose (default today)."),
+    med: list[str] = typer.Option(
+        None, "--med", help="Other medication (repeatable): screened for cautions."
+    ),
+    hepatic: str = typer.Option(None, "--hepatic", help="none|mild|moderate|severe|cirrhosis|acute."),
+    egfr: float = typer.Option(None, "--egfr", help="eGFR, mL/min."),
+    pregnant: bool = typer.Option(False, "--pregnant", help="Pregnant or trying to conceive."),
+    breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Breastfeeding."),
+    list_presets: bool = typer.Option(False, "--list-presets", help="List the presets and exit."),
+    json_out: bool = _JSON,
+) -> None:
+    """Dated LDN titration schedule (mg; mL for liquids) with side-effect rules and cautions."""
+    from ..clinical.titrate import plan_titration, presets, schedule_text
+
+    if list_presets:
+        rows = {k: v["title"] for k, v in presets().items()}
+        if json_out:
+            emit_json({"presets": rows, "disclaimer": DISCLAIMER})
+        else:
+            for k, v in rows.items():
+                typer.echo(f"{k:18} {v}")
+            typer.echo(DISCLAIMER)
+        return
+    doc = plan_titration(
+        preset,
+        start=start,
+        step=step,
+        every=every,
+        target=target,
+        form=form,
+        concentration=concentration,
+        start_date=start_date,
+        meds=list(med or []),
+        hepatic=hepatic,
+        egfr=egfr,
+        pregnant=pregnant,
+        breastfeeding=breastfeeding,
+    )
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(schedule_text(doc))
+
+
+@app.command("compound")
+def compound(
+    dose: str = typer.Option(..., "--dose", help="Naltrexone HCl per dose, e.g. 4.5mg or 250mcg."),
+    form: str = typer.Option(..., "--form", help="capsule|liquid|topical."),
+    concentration: str = typer.Option(None, "--concentration", help="Liquid strength, e.g. 1mg/mL."),
+    days: int = typer.Option(30, "--days", help="Days of supply."),
+    json_out: bool = _JSON,
+) -> None:
+    """Compounding specification (immediate release only; filler; dilution; storage). Printable."""
+    from ..clinical.compound import compound_spec, spec_text
+
+    doc = compound_spec(dose, form, concentration=concentration, days=days)
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(spec_text(doc))
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default localhost only)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+) -> None:
+    """Run the CDS Hooks service (discovery at /cds-services). Localhost by default."""
+    try:
+        import uvicorn
+
+        from ..web.app import create_app
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise InputError("serve", f"needs the web extra (pip install 'ldnsim[web]'): {exc}") from exc
+    if not (0 < port < 65536):
+        raise InputError("port", "out of range", accepted="1-65535", value=port)
+    typer.echo(f"ldnsim CDS Hooks service on http://{host}:{port}/cds-services — {DISCLAIMER}", err=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
