@@ -408,6 +408,28 @@ def test_bad_holds_and_until():
         reg.events(-1.0)
 
 
+def test_formulation_defaults_and_checks_follow_the_drug_file():
+    """Without a formulation word the drug file's default is used; a formulation the drug file lacks is an
+    error naming the ones it has (only when the drug file exists)."""
+    try:
+        from ldnsim.pk import load_drug
+
+        load_drug("buprenorphine")
+        load_drug("oxycodone")
+    except Exception:  # noqa: BLE001 - PK layer or drug files not there yet
+        pytest.skip("drug files not present")
+    ev = Regimen.parse("buprenorphine 8 mg daily").events(DAY)
+    assert ev[0].formulation == "sl"
+    assert Regimen.parse("naltrexone 4.5 mg nightly").events(DAY)[0].formulation == "ir"
+    for text in ("oxycodone 5 mg sr q12h", "naltrexone 4.5 mg iv once"):
+        with pytest.raises(InputError) as ei:
+            Regimen.parse(text)
+        assert ei.value.field == "regimen.formulation" and ei.value.accepted
+    with pytest.raises(InputError) as ei:
+        RegimenItem("oxycodone", 5.0, formulation="patch", duration_h=72.0)
+    assert ei.value.field == "regimen.formulation"
+
+
 def test_drug_names_resolve():
     """Names resolve case-insensitively; with the PK layer present, unknown names suggest near ones."""
     reg = Regimen.parse("NALTREXONE 4.5 mg nightly")

@@ -25,7 +25,9 @@ dropped.
     and infusions, a delivery rate — ``25 mcg/h``, ``2 mg/h``, ``1.2 mg/day``. Doses must lie in
     (0, 2000] mg.
 ``FORMULATION``
-    ``ir`` (default; also ``tablet``, ``capsule``, ``oral``, ``po``), ``sr`` (``er``, ``xr``, ``cr``,
+    default: the drug file's ``default_formulation`` (``ir`` for oral drugs, ``sl`` for buprenorphine);
+    a formulation the drug file does not have is an error.
+    ``ir`` (also ``tablet``, ``capsule``, ``oral``, ``po``), ``sr`` (``er``, ``xr``, ``cr``,
     ``slow release``, ``extended release``), ``liquid`` (``solution``, ``syrup``, ``drops``), ``sl``
     (``sublingual``), ``iv`` (``intravenous``, ``infusion``), ``patch`` (``transdermal``, ``td``).
     A rate (``mcg/h``) needs ``patch`` or ``iv``/``infusion``.
@@ -94,7 +96,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UnknownNameError
+from .errors import InputError, LdnsimError, UnknownNameError
 from .units import MASS_UNITS, TIME_UNITS, parse_duration, parse_mass, parse_rate
 
 __all__ = ["DoseEvent", "RegimenItem", "Hold", "Regimen", "parse_regimen", "MAX_DOSE_MG"]
@@ -172,6 +174,26 @@ def resolve_drug_name(name: str) -> str:
     return key
 
 
+def drug_formulations(drug_id: str) -> tuple[tuple[str, ...], str] | None:
+    """(formulation keys, default formulation) from the drug file, or None when there is no drug file
+    (PK layer absent, or a drug the catalogue does not know yet)."""
+    try:
+        from .pk import load_drug
+    except ImportError:
+        return None
+    try:
+        spec = load_drug(drug_id)
+    except LdnsimError:
+        return None
+    return tuple(spec.formulations), str(spec.default_formulation or next(iter(spec.formulations)))
+
+
+def default_formulation(drug_id: str) -> str:
+    """The drug file's default formulation, or ``"ir"``."""
+    known = drug_formulations(drug_id)
+    return known[1] if known else "ir"
+
+
 def _parse_clock(value: Any, field_name: str = "regimen.clock") -> str | None:
     """'22:00', '22', '10pm', '8 am', 22 → 'HH:MM' (24-hour)."""
     if value is None:
@@ -238,7 +260,7 @@ class RegimenItem:
     start_h: float = 0.0
     stop_h: float | None = None
     n_doses: int | None = None
-    formulation: str = "ir"
+    formulation: str | None = None
     duration_h: float = 0.0
     clock: str | None = None
 
@@ -301,11 +323,22 @@ class RegimenItem:
         if dur < 0 or dur > _MAX_H:
             raise InputError("regimen.duration_h", "delivery time must be ≥ 0 h", accepted="≥ 0 h", value=dur)
         set_(self, "duration_h", dur)
+        if self.formulation is None:
+            set_(self, "formulation", default_formulation(self.drug))
         if not isinstance(self.formulation, str) or not self.formulation.strip():
             raise InputError(
                 "regimen.formulation", "a formulation is needed", accepted=ACCEPT_FORM, value=self.formulation
             )
-        set_(self, "formulation", self.formulation.strip().lower())
+        form = self.formulation.strip().lower()
+        set_(self, "formulation", _FORM_ALIASES.get(form, form))
+        known = drug_formulations(self.drug)
+        if known is not None and self.formulation not in known[0]:
+            raise InputError(
+                "regimen.formulation",
+                f"{self.drug} has no {self.formulation!r} formulation in its drug file",
+                accepted=", ".join(known[0]),
+                value=self.formulation,
+            )
         if self.formulation == "patch" and dur <= 0:
             raise InputError(
                 "regimen.duration_h", "a patch needs a wear time", accepted="> 0 h, e.g. 72", value=dur
@@ -1035,7 +1068,7 @@ def _build_item(st: _Step, previous: RegimenItem | None, start_h: float | None) 
                 accepted="e.g. 'fentanyl 25 mcg/h patch q72h', 'morphine 2 mg/h infusion for 24 h'",
                 value=full,
             )
-        form = previous.formulation if (same_drug and previous is not None) else "ir"
+        form = previous.formulation if (same_drug and previous is not None) else default_formulation(drug)
     clock = st.clock
     interval: float | None
     if st.freq_given:
@@ -1256,8 +1289,10 @@ def _item_from_mapping(
     drug = d.get("drug", previous.drug if previous is not None else None)
     if drug is None:
         raise InputError("regimen.drug", "missing", accepted="a drug id such as 'naltrexone'", value=dict(d))
-    form = str(d.get("formulation", d.get("form", previous.formulation if previous else "ir")))
-    form = _FORM_ALIASES.get(form.strip().lower(), form.strip().lower())
+    raw_form = d.get("formulation", d.get("form", previous.formulation if previous else None))
+    form = None
+    if raw_form is not None:
+        form = _FORM_ALIASES.get(str(raw_form).strip().lower(), str(raw_form).strip().lower())
     # interval / frequency
     clock = d.get("clock", d.get("at"))
     if "interval_h" in d:
