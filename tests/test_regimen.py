@@ -173,6 +173,22 @@ def test_titration_from_yaml_steps():
     assert [e.dose_mg for e in ev] == [1.0] * 7 + [2.0] * 7 + [3.0] * 7
 
 
+def test_titration_builder_ldnrt_preset():
+    """LDNRT standard preset (clinical_guidance.md §1): 1 mg, +1 mg weekly, 4.5 mg by week 5."""
+    reg = Regimen.titration("naltrexone", start="1 mg", step="1 mg", every="1 week", target="4.5 mg")
+    ev = reg.events(6 * WEEK)
+    doses = [e.dose_mg for e in ev]
+    assert doses[:28] == [1.0] * 7 + [2.0] * 7 + [3.0] * 7 + [4.0] * 7
+    assert set(doses[28:]) == {4.5} and len(ev) == 42
+    assert [e.time_h for e in ev] == [24.0 * k for k in range(42)]
+    micro = Regimen.titration(
+        "naltrexone", start="0.5 mg", step="0.5 mg", every="2 weeks", target=1.5, hold_target_for="4 weeks"
+    )
+    assert [e.dose_mg for e in micro.events()][::14] == [0.5, 1.0, 1.5, 1.5]
+    with pytest.raises(InputError):
+        Regimen.titration("naltrexone", start="5 mg", step="1 mg", every="1 week", target="4.5 mg")
+
+
 def test_yaml_forms():
     doc = """
     origin_clock: "22:00"

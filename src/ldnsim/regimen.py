@@ -557,6 +557,78 @@ class Regimen:
     def __radd__(self, other: Regimen | RegimenItem | str) -> Regimen:
         return _as_regimen(other) + self
 
+    @classmethod
+    def titration(
+        cls,
+        drug: str,
+        *,
+        start: str | float,
+        step: str | float,
+        every: str | float,
+        target: str | float,
+        frequency: str = "nightly",
+        formulation: str | None = None,
+        hold_target_for: str | float | None = None,
+        start_h: float = 0.0,
+    ) -> Regimen:
+        """A stepwise up-titration: ``start`` mg, raised by ``step`` mg ``every`` (duration), until
+        ``target`` mg (the last step is cut to the target), then the target open-ended (or for
+        ``hold_target_for``).
+
+        Doses are text (``"1 mg"``, ``"500 mcg"``) or mg; ``every`` is text (``"1 week"``) or hours.
+        Example (LDN Research Trust standard preset, clinical_guidance.md §1): 1 mg, +1 mg weekly to 4.5 mg:
+        ``Regimen.titration("naltrexone", start="1 mg", step="1 mg", every="1 week", target="4.5 mg")``.
+        """
+
+        def mg(x: str | float, name: str) -> float:
+            if isinstance(x, int | float) and not isinstance(x, bool):
+                return float(x)
+            return parse_mass(x, f"regimen.titration.{name}", hi=MAX_DOSE_MG)
+
+        def hours(x: str | float, name: str) -> float:
+            if isinstance(x, int | float) and not isinstance(x, bool):
+                return float(x)
+            return parse_duration(x, f"regimen.titration.{name}")
+
+        d0, dstep, dmax = mg(start, "start"), mg(step, "step"), mg(target, "target")
+        every_h = hours(every, "every")
+        if not (0 < d0 <= dmax <= MAX_DOSE_MG) or dstep <= 0:
+            raise InputError(
+                "regimen.titration",
+                "needs 0 < start <= target and step > 0",
+                accepted="e.g. start 1 mg, step 1 mg, target 4.5 mg",
+                value=f"start {d0:g}, step {dstep:g}, target {dmax:g} mg",
+            )
+        n_steps = math.ceil((dmax - d0) / dstep - 1e-9)
+        if n_steps > 1000:
+            raise InputError("regimen.titration", "too many steps", accepted="≤ 1000", value=n_steps)
+        interval, clock = _freq_from_text(frequency)
+        if interval is None:
+            raise InputError("regimen.frequency", "a titration needs a repeating dose", accepted=ACCEPT_FREQ)
+        drug_id = resolve_drug_name(drug)
+        items: list[RegimenItem] = []
+        t = float(start_h)
+        for i in range(n_steps + 1):
+            dose = min(d0 + i * dstep, dmax)
+            if i < n_steps:
+                length: float | None = every_h
+            else:
+                length = None if hold_target_for is None else hours(hold_target_for, "hold")
+            items.append(
+                RegimenItem(
+                    drug_id,
+                    dose,
+                    interval_h=interval,
+                    start_h=t,
+                    stop_h=None if length is None else t + length,
+                    formulation=formulation,
+                    clock=clock,
+                )
+            )
+            if length is not None:
+                t += length
+        return cls(tuple(items))
+
     def then(self, step: RegimenItem | str, *, duration: str | float | None = None) -> Regimen:
         """Append a titration step that starts when the last item stops.
 
