@@ -126,28 +126,30 @@ def _resolve_ref(ref: Any, resource: dict, bundle_meds: dict, where: str) -> lis
     raise InputError(where, f"Medication {r!r} is neither contained nor in the bundle, and has no display")
 
 
-def entries_from_fhir(doc: Any) -> list[tuple[str, str]]:
+def entries_from_fhir(
+    doc: Any, *, allow_empty: bool = False, field: str = "fhir"
+) -> list[tuple[str, str]]:
     """FHIR JSON → ``[(text, source)]`` for :func:`ldnsim.clinical.screen.screen`."""
     if not isinstance(doc, dict) or "resourceType" not in doc:
         raise InputError(
-            "fhir",
+            field,
             "not a FHIR resource (no resourceType)",
             accepted="Bundle of MedicationRequest/MedicationStatement",
         )
     if doc["resourceType"] in MED_TYPES:
-        resources = [("fhir", doc)]
+        resources = [(field, doc)]
     elif doc["resourceType"] == "Bundle":
         entries = doc.get("entry", [])
         if not isinstance(entries, list):
-            raise InputError("fhir.entry", "must be a list")
+            raise InputError(f"{field}.entry", "must be a list")
         resources = []
         for i, e in enumerate(entries):
             if not isinstance(e, dict) or not isinstance(e.get("resource"), dict):
-                raise InputError(f"fhir.entry[{i}].resource", "missing or not an object")
-            resources.append((f"fhir.entry[{i}].resource", e["resource"]))
+                raise InputError(f"{field}.entry[{i}].resource", "missing or not an object")
+            resources.append((f"{field}.entry[{i}].resource", e["resource"]))
     else:
         raise InputError(
-            "fhir.resourceType",
+            f"{field}.resourceType",
             "unsupported resource type",
             value=doc["resourceType"],
             accepted="Bundle, MedicationRequest, MedicationStatement",
@@ -187,9 +189,9 @@ def entries_from_fhir(doc: Any) -> list[tuple[str, str]]:
             if isinstance(d, dict) and isinstance(d.get("text"), str):
                 texts.append(d["text"])
         out.append((" ; ".join(dict.fromkeys(texts)), label))
-    if not out:
+    if not out and not allow_empty:
         raise InputError(
-            "fhir",
+            field,
             "no MedicationRequest or MedicationStatement found",
             accepted="a Bundle with at least one MedicationRequest/MedicationStatement",
         )

@@ -1,0 +1,1 @@
+"""HTTP interfaces: the CDS Hooks service for LDN (``ldnsim serve``)."""

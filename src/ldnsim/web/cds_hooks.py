@@ -1,0 +1,289 @@
+"""CDS Hooks services for LDN: opioid conflicts on ``order-select``, ``order-sign`` and ``patient-view``.
+
+Spec: https://cds-hooks.hl7.org (discovery ``GET /cds-services``; ``POST /cds-services/{id}`` with ``hook``,
+``hookInstance``, ``context``, ``prefetch``; response ``{"cards": [...]}``). Cards carry ``uuid``, ``summary``
+(< 140 characters), ``detail`` (Markdown), ``indicator`` (info | warning | critical), ``source`` (label, url,
+topic), ``suggestions`` (with ``selectionBehavior``), ``overrideReasons``. One card per conflicting
+ingredient. The medication list comes from FHIR prefetch (MedicationRequest and MedicationStatement
+bundles) and, for order hooks, from ``context.draftOrders``. If it is missing, the service says so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ..clinical.fhir import entries_from_fhir
+from ..clinical.rules import DISCLAIMER, RANK, rules, source_list
+from ..clinical.screen import screen_entry
+from ..errors import InputError
+
+__all__ = ["SERVICES", "discovery", "evaluate", "MAX_SUMMARY"]
+
+MAX_SUMMARY = 139  # spec: "<140 characters"
+_PREFETCH = {
+    "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
+    "statements": "MedicationStatement?patient={{context.patientId}}",
+}
+SERVICES = {
+    "ldn-opioid-order-select": {
+        "hook": "order-select",
+        "title": "LDN–opioid conflict check (order select)",
+        "description": "Warns when low-dose naltrexone and an opioid (incl. codeine combinations, "
+        "cough syrups, tramadol, methadone, buprenorphine) would be taken together, as an order is "
+        "selected. " + DISCLAIMER,
+        "prefetch": _PREFETCH,
+    },
+    "ldn-opioid-order-sign": {
+        "hook": "order-sign",
+        "title": "LDN–opioid conflict check (order sign)",
+        "description": "Checks every draft order against the active medication list for LDN–opioid conflicts "
+        "before signing. " + DISCLAIMER,
+        "prefetch": _PREFETCH,
+    },
+    "ldn-opioid-patient-view": {
+        "hook": "patient-view",
+        "title": "LDN–opioid conflict check (patient view)",
+        "description": "On opening the chart of a patient taking LDN, lists opioid conflicts and "
+        "antidiarrhoeal or duplicate-naltrexone cautions. " + DISCLAIMER,
+        "prefetch": _PREFETCH,
+    },
+}
+_SOURCE_LABEL = "ldnsim LDN rule base (research and education; not medical advice)"
+_TOPIC_SYSTEM = "https://github.com/ldnsim/ldnsim/rules"
+_OVERRIDE_SYSTEM = "https://github.com/ldnsim/ldnsim/override-reasons"
+OVERRIDE_REASONS = [
+    {"code": "ldn-held", "system": _OVERRIDE_SYSTEM, "display": "LDN is already paused / will be held"},
+    {
+        "code": "benefit-outweighs-risk",
+        "system": _OVERRIDE_SYSTEM,
+        "display": "Benefit outweighs risk (plan agreed with prescriber)",
+    },
+    {"code": "not-taking", "system": _OVERRIDE_SYSTEM, "display": "Patient no longer takes this medicine"},
+    {"code": "wrong-match", "system": _OVERRIDE_SYSTEM, "display": "Medicine was not identified correctly"},
+]
+
+
+def discovery() -> dict:
+    return {"services": [{"id": sid, **spec} for sid, spec in SERVICES.items()]}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
+
+
+def _meds_from(bundle: Any, field: str) -> list[dict]:
+    if bundle is None:
+        return []
+    out = []
+    for text, label in entries_from_fhir(bundle, allow_empty=True, field=field):
+        res = screen_entry(text, source=label)
+        res["origin"] = field
+        out.append(res)
+    return out
+
+
+def _is_ldn(m: dict) -> bool:
+    return "naltrexone" in m["ingredients"]
+
+
+def _card(
+    hook_instance: str,
+    key: str,
+    indicator: str,
+    summary: str,
+    detail: str,
+    rule_id: str,
+    suggestions: list | None = None,
+) -> dict:
+    r = rules().get(rule_id, {})
+    srcs = source_list(r.get("sources") or []) if r else []
+    card: dict[str, Any] = {
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ldnsim:{hook_instance}:{key}")),
+        "summary": _short(summary),
+        "detail": detail,
+        "indicator": indicator,
+        "source": {
+            "label": _SOURCE_LABEL,
+            "url": srcs[0]["url"] if srcs else "https://cds-hooks.hl7.org",
+            "topic": {"system": _TOPIC_SYSTEM, "code": rule_id, "display": r.get("summary", rule_id)[:120]},
+        },
+        "overrideReasons": OVERRIDE_REASONS,
+    }
+    if suggestions:
+        card["suggestions"] = suggestions
+        card["selectionBehavior"] = "at-most-one"
+    return card
+
+
+def _detail(m: dict, ldn_where: str) -> str:
+    src = "\n".join(f"- [{s['grade']}] [{s['cite']}]({s['url']})" for s in m["sources"])
+    notes = "".join(f"\n\n_Note: {n}_" for n in m.get("notes") or [])
+    return (
+        f"**{m['input']}** ({', '.join(m['ingredients']) or 'not recognised'}) with low-dose naltrexone "
+        f"({ldn_where}).\n\n**Mechanism:** {m['mechanism']}\n\n**Management:** {m['management']}\n\n"
+        f"**Evidence:** {m['evidence']}\n\n**Sources:**\n{src}{notes}\n\n"
+        "LDN is off-label; naltrexone labels were written for 50 mg/day.\n\n*" + DISCLAIMER + "*"
+    )
+
+
+def _ref_id(m: dict) -> str | None:
+    s = m.get("source") or ""
+    return s if "/" in s and not s.endswith("/?") else None
+
+
+def evaluate(service_id: str, body: Any) -> dict:
+    """Cards for one hook call; raises InputError (→ HTTP 400) naming the bad field."""
+    if service_id not in SERVICES:
+        raise KeyError(service_id)
+    if not isinstance(body, dict):
+        raise InputError("request", "must be a JSON object")
+    spec = SERVICES[service_id]
+    hook = body.get("hook")
+    if hook != spec["hook"]:
+        raise InputError("hook", f"this service handles {spec['hook']!r}", value=hook)
+    hi = body.get("hookInstance")
+    if not isinstance(hi, str) or not hi:
+        raise InputError("hookInstance", "is required (a UUID string)")
+    ctx = body.get("context")
+    if not isinstance(ctx, dict):
+        raise InputError("context", "is required (an object)")
+    if not isinstance(ctx.get("patientId"), str):
+        raise InputError("context.patientId", "is required")
+    prefetch = body.get("prefetch")
+    if prefetch is not None and not isinstance(prefetch, dict):
+        raise InputError("prefetch", "must be an object")
+    prefetch = prefetch or {}
+
+    draft: list[dict] = []
+    if hook in ("order-select", "order-sign"):
+        draft = _meds_from(ctx.get("draftOrders"), "context.draftOrders")
+        if hook == "order-select":
+            sel = ctx.get("selections")
+            if not isinstance(sel, list) or not sel:
+                raise InputError("context.selections", "is required for order-select (non-empty list)")
+            focus = [m for m in draft if m.get("source") in sel]
+        else:
+            focus = draft
+    active = _meds_from(prefetch.get("medications"), "prefetch.medications")
+    active += _meds_from(prefetch.get("statements"), "prefetch.statements")
+    have_list = "medications" in prefetch or "statements" in prefetch
+
+    cards: list[dict] = []
+    if hook == "patient-view":
+        ldn = [m for m in active if _is_ldn(m)]
+        if not have_list:
+            return {
+                "cards": [
+                    _card(
+                        hi,
+                        "no-list",
+                        "info",
+                        "LDN opioid screen not run: no medication list was provided (prefetch missing)",
+                        "The service needs the `medications` and `statements` prefetch. *" + DISCLAIMER + "*",
+                        "unknown",
+                    )
+                ]
+            }
+        if not ldn:
+            return {"cards": []}
+        others = [m for m in active if not _is_ldn(m)]
+        cards += _conflict_cards(hi, ldn, others, focus_is_ldn=False, where="active medication")
+        return {"cards": cards}
+
+    # order hooks
+    if not focus:
+        return {"cards": []}
+    focus_ldn = [m for m in focus if _is_ldn(m)]
+    focus_other = [m for m in focus if not _is_ldn(m)]
+    rest = [m for m in draft if m not in focus] + active
+    if not have_list and (focus_ldn or any(m["severity"] == "critical" for m in focus_other)):
+        cards.append(
+            _card(
+                hi,
+                "no-list",
+                "warning",
+                "Could not check LDN/opioid conflicts: active medication "
+                "list not provided (prefetch missing)",
+                "Provide the `medications` and `statements` "
+                "prefetch, or check the list manually. *" + DISCLAIMER + "*",
+                "unknown",
+            )
+        )
+    if focus_ldn:
+        cards += _conflict_cards(hi, focus_ldn, rest + focus_other, focus_is_ldn=True, where="new order")
+    ldn_elsewhere = [m for m in rest if _is_ldn(m)]
+    if ldn_elsewhere and focus_other:
+        cards += _conflict_cards(
+            hi, ldn_elsewhere, focus_other, focus_is_ldn=False, where="patient takes LDN"
+        )
+    # one card per key (ingredient)
+    seen, uniq = set(), []
+    for c in cards:
+        if c["uuid"] not in seen:
+            seen.add(c["uuid"])
+            uniq.append(c)
+    return {"cards": uniq}
+
+
+def _conflict_cards(hi: str, ldn: list[dict], others: list[dict], *, focus_is_ldn: bool, where: str) -> list:
+    """Cards for every non-trivial finding in ``others`` against LDN; critical first; one per ingredient."""
+    out = []
+    seen: set[str] = set()
+    ldn_ids = [_ref_id(m) for m in ldn if _ref_id(m)]
+    for m in sorted(others, key=lambda m: -RANK[m["severity"]]):
+        sev = m["severity"]
+        if sev in ("none",):
+            continue
+        if sev == "info" and m["rule"] == "naltrexone_self":
+            continue
+        key = ",".join(sorted(m["ingredients"])) or m["input"]
+        if key in seen:
+            continue
+        seen.add(key)
+        indicator = {"critical": "critical", "warning": "warning"}.get(sev, "info")
+        names = ", ".join(m["ingredients"]) or repr(m["input"])
+        if sev == "unknown":
+            summary = f"Could not screen '{m['input']}' against LDN — check its ingredients"
+        elif sev == "critical":
+            summary = f"LDN + {names}: contraindicated — opioid effect blocked, withdrawal risk"
+        else:
+            summary = f"LDN + {names}: {rules()[m['rule']]['summary']}"
+        suggestions = []
+        if sev == "critical":
+            if focus_is_ldn:
+                for rid in ldn_ids:
+                    if rid.startswith("MedicationRequest/"):
+                        suggestions.append(
+                            {
+                                "label": "Cancel the naltrexone (LDN) order",
+                                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ldnsim:{hi}:{key}:cancel-ldn")),
+                                "isRecommended": True,
+                                "actions": [
+                                    {
+                                        "type": "delete",
+                                        "description": "Remove the draft LDN order",
+                                        "resourceId": [rid],
+                                    }
+                                ],
+                            }
+                        )
+            else:
+                rid = _ref_id(m)
+                if rid and rid.startswith("MedicationRequest/") and m.get("origin") == "context.draftOrders":
+                    suggestions.append(
+                        {
+                            "label": f"Cancel the {names} order (patient takes LDN)",
+                            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"ldnsim:{hi}:{key}:cancel-opioid")),
+                            "isRecommended": False,
+                            "actions": [
+                                {
+                                    "type": "delete",
+                                    "description": "Remove the draft opioid order",
+                                    "resourceId": [rid],
+                                }
+                            ],
+                        }
+                    )
+        out.append(_card(hi, key, indicator, summary, _detail(m, where), m["rule"], suggestions))
+    return out
