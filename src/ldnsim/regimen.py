@@ -89,6 +89,7 @@ the same events exactly.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -722,7 +723,7 @@ class Regimen:
         origin = self.effective_origin_clock
         out: list[DoseEvent] = []
         for it in self.items:
-            holds = [h for h in self.holds if h.applies(it.drug)]
+            holds = _merge_holds([h for h in self.holds if h.applies(it.drug)])
             for t in it.dose_times(until_h, origin):
                 ev = DoseEvent(t, it.drug, it.dose_mg, it.formulation, it.duration_h)
                 ev = _apply_holds(ev, holds)
@@ -742,13 +743,30 @@ class Regimen:
         return self.to_text()
 
 
-def _apply_holds(ev: DoseEvent, holds: Sequence[Hold]) -> DoseEvent | None:
-    for h in holds:
-        if h.from_h <= ev.time_h < h.to_h:
-            return None
-        if ev.duration_h > 0 and ev.time_h < h.from_h < ev.time_h + ev.duration_h:
-            worn = h.from_h - ev.time_h
-            ev = DoseEvent(ev.time_h, ev.drug, ev.dose_mg * worn / ev.duration_h, ev.formulation, worn)
+def _merge_holds(holds: Sequence[Hold]) -> tuple[list[float], list[float]]:
+    """Sorted, disjoint [start, end) windows covering the given holds."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for h in sorted(holds, key=lambda h: h.from_h):
+        if starts and h.from_h <= ends[-1]:
+            ends[-1] = max(ends[-1], h.to_h)
+        else:
+            starts.append(h.from_h)
+            ends.append(h.to_h)
+    return starts, ends
+
+
+def _apply_holds(ev: DoseEvent, windows: tuple[list[float], list[float]]) -> DoseEvent | None:
+    """Drop an event inside a hold window; cut a patch/infusion at the next hold start (O(log holds))."""
+    starts, ends = windows
+    if not starts:
+        return ev
+    i = bisect.bisect_right(starts, ev.time_h) - 1
+    if i >= 0 and ev.time_h < ends[i]:
+        return None
+    if ev.duration_h > 0 and i + 1 < len(starts) and starts[i + 1] < ev.time_h + ev.duration_h:
+        worn = starts[i + 1] - ev.time_h
+        return DoseEvent(ev.time_h, ev.drug, ev.dose_mg * worn / ev.duration_h, ev.formulation, worn)
     return ev
 
 
