@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._covariates import CYP2D6_PHENOTYPES, HEPATIC_LEVELS, Covariates, sample_eta
 from ._drugs import all_drugs, drug_file, known_drugs, load_drug, resolve_drug
 from ._linear import expm_batched
+from ._nca import analysis_horizon_h, nca, single_dose_metrics
 from ._schema import DrugSpec, Param, parse_drug
 from ._simulate import build_drug_system, simulate_pk
 
@@ -35,4 +36,7 @@ __all__ = [
     "simulate_pk",
     "build_drug_system",
     "expm_batched",
+    "nca",
+    "single_dose_metrics",
+    "analysis_horizon_h",
 ]
