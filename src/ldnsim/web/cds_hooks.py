@@ -237,12 +237,13 @@ def _conflict_cards(hi: str, ldn: list[dict], others: list[dict], *, focus_is_ld
             continue
         if sev == "info" and m["rule"] == "naltrexone_self":
             continue
-        key = ",".join(sorted(m["ingredients"])) or m["input"]
+        # the ingredient(s) that carry the severity: one card per conflicting ingredient, not per product
+        key = ",".join(sorted({f["ingredient"] for f in m["findings"] if f["severity"] == sev})) or m["input"]
         if key in seen:
             continue
         seen.add(key)
         indicator = {"critical": "critical", "warning": "warning"}.get(sev, "info")
-        names = ", ".join(m["ingredients"]) or repr(m["input"])
+        names = key.replace(",", ", ") if m["findings"] else repr(m["input"])
         if sev == "unknown":
             summary = f"Could not screen '{m['input']}' against LDN — check its ingredients"
         elif sev == "critical":
