@@ -1,0 +1,180 @@
+"""System parameters and condition presets, read from ``ldnsim/data/system/*.yaml``.
+
+Parameters are flat mappings ``name -> float`` (or per-patient arrays of shape ``(n_patients,)``),
+which the pure functions in :mod:`._rhs` read by name. The grouping in the YAML file is only for
+reading; names are unique across groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ..data import iter_parameters, load_yaml
+from ..errors import DataFileError, InputError, UnknownNameError
+
+__all__ = [
+    "PARAMETERS_FILE",
+    "CONDITIONS_FILE",
+    "parameter_entries",
+    "default_params",
+    "parameter_names",
+    "conditions",
+    "condition_names",
+    "condition_params",
+    "parameter_table",
+    "VARIANTS",
+    "resolve_params",
+]
+
+PARAMETERS_FILE = "system/parameters.yaml"
+CONDITIONS_FILE = "system/conditions.yaml"
+VARIANTS = ("full", "mu-only")
+_CONDITION_FIELDS = ("glial_drive", "tlr4_fraction", "peripheral_drive", "esr_mm_h", "typical_pain_nrs")
+#: names that are computed per run (from the condition, covariates and the receptor layer), not read
+DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", "tlr4_on")
+
+
+@cache
+def parameter_entries() -> dict[str, dict]:
+    """Every system parameter entry (value, unit, provenance …) by its flat name."""
+    doc = load_yaml(PARAMETERS_FILE)
+    out: dict[str, dict] = {}
+    for dotted, entry in iter_parameters(doc):
+        name = dotted.split(".")[-1]
+        if name in out:
+            raise DataFileError(f"{PARAMETERS_FILE}: parameter name {name!r} appears twice")
+        out[name] = entry
+    return out
+
+
+def parameter_names() -> list[str]:
+    """Names of every system parameter in the data file."""
+    return list(parameter_entries())
+
+
+def default_params() -> dict[str, float]:
+    """The default value of every system parameter, ``name -> float`` (a fresh dict)."""
+    return {k: float(e["value"]) for k, e in parameter_entries().items()}
+
+
+@cache
+def conditions() -> dict[str, dict]:
+    """Condition presets as loaded (do not mutate)."""
+    doc = load_yaml(CONDITIONS_FILE)
+    for name, cond in doc.items():
+        missing = [f for f in _CONDITION_FIELDS if f not in cond]
+        if missing:
+            raise DataFileError(f"{CONDITIONS_FILE}: condition {name!r} lacks {', '.join(missing)}")
+    return doc
+
+
+def condition_names() -> list[str]:
+    return list(conditions())
+
+
+def _normalise_condition(name: str) -> str:
+    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    aliases = {
+        "fm": "fibromyalgia", "pdn": "painful_diabetic_neuropathy", "clbp": "chronic_low_back_pain",
+        "oa": "osteoarthritis", "low_back_pain": "chronic_low_back_pain",
+        "diabetic_neuropathy": "painful_diabetic_neuropathy", "nociceptive_osteoarthritis": "osteoarthritis",
+    }
+    return aliases.get(key, key)
+
+
+def condition_params(condition: str) -> dict[str, Any]:
+    """The preset's numbers: glial_drive, tlr4_fraction, peripheral_drive, esr_mm_h, typical_pain_nrs, start.
+
+    Raises :class:`~ldnsim.errors.UnknownNameError` for an unknown condition.
+    """
+    key = _normalise_condition(condition)
+    conds = conditions()
+    if key not in conds:
+        raise UnknownNameError("condition", str(condition), conds.keys())
+    c = conds[key]
+    out: dict[str, Any] = {f: float(c[f]["value"]) for f in _CONDITION_FIELDS}
+    out["start"] = str(c.get("start", "high"))
+    out["name"] = key
+    return out
+
+
+def resolve_params(
+    condition: Mapping[str, Any],
+    n_patients: int,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    esr_mm_h: Any = None,
+    variant: str = "full",
+) -> dict[str, np.ndarray]:
+    """Per-patient parameter arrays (each shape ``(n_patients,)``) for one condition.
+
+    ``overrides`` may hold any system parameter name or condition field (glial_drive, tlr4_fraction,
+    peripheral_drive) as a scalar or a length-``n_patients`` array. ``esr_mm_h`` scales the
+    TLR4-dependent glial drive as ``(esr/esr_ref)**esr_exponent``.
+    """
+    if variant not in VARIANTS:
+        raise InputError("variant", f"unknown variant {variant!r}", accepted=" or ".join(VARIANTS),
+                         value=variant)
+    base: dict[str, Any] = default_params()
+    base.update({k: condition[k] for k in ("glial_drive", "tlr4_fraction", "peripheral_drive")})
+    known = set(base)
+    for k, v in (overrides or {}).items():
+        if k not in known:
+            raise UnknownNameError("parameter", k, sorted(known))
+        base[k] = v
+    p: dict[str, np.ndarray] = {}
+    for k, v in base.items():
+        arr = np.asarray(v, dtype=float)
+        if arr.ndim == 0:
+            arr = np.full(n_patients, float(arr))
+        if arr.shape != (n_patients,):
+            raise InputError(k, f"needs one value per patient ({n_patients})", value=arr.shape)
+        if not np.all(np.isfinite(arr)):
+            raise InputError(k, "must be finite", value=arr.tolist()[:5])
+        if np.any(arr < 0):  # every rate, gain, drive and constant is non-negative
+            raise InputError(k, "must be ≥ 0", value=float(arr.min()))
+        p[k] = arr
+    if np.any(p["tlr4_fraction"] > 1):
+        raise InputError("tlr4_fraction", "must be ≤ 1", accepted="0-1",
+                         value=float(p["tlr4_fraction"].max()))
+    esr = np.asarray(condition["esr_mm_h"] if esr_mm_h is None else esr_mm_h, dtype=float)
+    esr = np.broadcast_to(esr, (n_patients,)).astype(float)
+    if not np.all(np.isfinite(esr)) or np.any(esr < 0) or np.any(esr > 150):
+        raise InputError("esr_mm_h", "out of range", accepted="0-150 mm/h", value=esr.tolist()[:5])
+    esr_factor = (np.maximum(esr, 1.0) / p["esr_ref_mm_h"]) ** p["esr_exponent"]
+    p["esr_mm_h"] = esr
+    p["glial_drive_tlr4"] = p["glial_drive"] * p["tlr4_fraction"] * esr_factor
+    p["glial_drive_other"] = p["glial_drive"] * (1.0 - p["tlr4_fraction"])
+    p["tlr4_on"] = np.full(n_patients, 1.0 if variant == "full" else 0.0)
+    p.setdefault("phi0", np.full(n_patients, 0.5))
+    return p
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Rows ``{name, group, value, unit, assumed, provenance, cv, prior}`` for every system parameter.
+
+    Used by docs/model.md (and ``ldnsim docs``) to publish the parameter table from the data file.
+    """
+    from ..data.provenance import provenance_of
+
+    doc = load_yaml(PARAMETERS_FILE)
+    rows = []
+    for dotted, entry in iter_parameters(doc):
+        group, _, name = dotted.rpartition(".")
+        rows.append(
+            {
+                "name": name,
+                "group": group,
+                "value": entry["value"],
+                "unit": entry["unit"],
+                "assumed": bool(entry.get("assumed")),
+                "provenance": provenance_of(entry),
+                "cv": entry.get("cv"),
+                "prior": entry.get("prior"),
+            }
+        )
+    return rows
