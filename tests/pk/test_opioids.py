@@ -242,3 +242,24 @@ def test_every_opioid_has_mu_binding_and_tlr4_role_where_expected():
     mor = pk.load_drug("morphine").analytes["morphine"].receptors.mu
     assert bup.role == "partial_agonist" and bup.efficacy_value < 1.0 and bup.ki.value < mor.ki.value
     assert pk.load_drug("morphine").analytes["morphine"].receptors.tlr4.role == "activator"
+
+
+@pytest.mark.parametrize(
+    "drug,dose,analyte,ref,source",
+    [
+        ("morphine", 100, "morphine", 395.1, "Morphine ARER 100 mg ER (naltrexone-blocked): AUC0-inf"),
+        (
+            "morphine",
+            60,
+            "morphine",
+            265.0,
+            "Bashaw 1995: 60 mg CR morphine sulfate with naltrexone: AUC0-24",
+        ),
+        ("hydrocodone", 90, "hydrocodone", 1064.0, "J Pain 2013 abstract: 90 mg ER hydrocodone: AUC0-t"),
+    ],
+)
+def test_oral_exposure_against_extended_release_studies(drug, dose, analyte, ref, source):
+    """Where only ER/CR studies give exposure, compare AUC (a linear model's AUC ignores the release rate)."""
+    t, c = _profile(drug, "ir", dose, 0, analyte, hours=72.0)
+    auc = float(np.trapezoid(c, t))
+    assert auc == pytest.approx(ref, rel=TOL), f"{drug}: AUC {auc:.4g} vs {ref:g} [{source}]"
