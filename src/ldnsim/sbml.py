@@ -1,0 +1,795 @@
+"""SBML export of ldnsim's models (python-libsbml), runnable in libRoadRunner and COPASI.
+
+Two layers:
+
+* a small, generic model description (:class:`ModelSpec`: parameters with units and sources, ODE states,
+  assignment rules, events) and :func:`export_sbml`, which writes it as SBML Level 3 Version 2 with unit
+  definitions and each parameter's provenance in its ``<notes>``;
+* builders that describe ldnsim's own models with it: :func:`pk_model_spec` (exact linear PK of one or more
+  drugs + receptor occupancy, dosing as SBML events) and :func:`full_model_spec` (PK + receptors + the slow
+  neuroimmune system + pain).
+
+Equations that ldnsim writes once as array code over a namespace ``xp`` (numpy / jax.numpy) are turned into
+SBML formulas by *tracing* them with :data:`SYM` — a namespace whose "arrays" are symbolic expressions — so
+the exported model is the executed model, not a second hand-written copy.
+
+Dosing: every dose is its own SBML event (bolus: the bioavailable amount is added to the receiving
+compartment; zero-order input: an infusion-rate parameter switched on and off by two events). A strictly
+periodic regimen (same dose, same interval) is written as one self-rescheduling event instead, which keeps
+a year of nightly dosing small.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, LdnsimError
+
+__all__ = [
+    "Param",
+    "State",
+    "Rule",
+    "Event",
+    "ModelSpec",
+    "export_sbml",
+    "sbml_string",
+    "Sym",
+    "SYM",
+    "trace",
+]
+
+# --------------------------------------------------------------------------------------------- symbolic xp
+
+
+def _fmt_num(x: float) -> str:
+    x = float(x)
+    if not math.isfinite(x):
+        raise LdnsimError(f"SBML export: non-finite constant {x!r} in a model formula")
+    r = repr(x)
+    return f"({r})" if x < 0 else r
+
+
+class Sym:
+    """A symbolic scalar expression (an SBML L3 infix formula) that behaves like an array element.
+
+    Arithmetic, comparisons and the functions of :data:`SYM` build formulas; this is how array code
+    written for ``xp`` (numpy / jax.numpy) is exported to SBML without a second copy of the equations.
+    """
+
+    __slots__ = ("expr",)
+    __array_priority__ = 1000  # numpy scalars defer to Sym's reflected operators
+
+    def __init__(self, expr: str):
+        self.expr = expr
+
+    def __repr__(self) -> str:
+        return f"Sym({self.expr})"
+
+    def __str__(self) -> str:
+        return self.expr
+
+    @staticmethod
+    def wrap(x: Any) -> Sym:
+        if isinstance(x, Sym):
+            return x
+        if isinstance(x, bool):
+            return Sym("true" if x else "false")
+        try:
+            return Sym(_fmt_num(float(x)))
+        except (TypeError, ValueError) as exc:
+            raise LdnsimError(f"SBML export: cannot express {x!r} in a formula") from exc
+
+    def _bin(self, op: str, other: Any, reflected: bool = False) -> Sym:
+        o = Sym.wrap(other)
+        a, b = (o, self) if reflected else (self, o)
+        return Sym(f"({a.expr} {op} {b.expr})")
+
+    __add__ = lambda s, o: s._bin("+", o)  # noqa: E731
+    __radd__ = lambda s, o: s._bin("+", o, True)  # noqa: E731
+    __sub__ = lambda s, o: s._bin("-", o)  # noqa: E731
+    __rsub__ = lambda s, o: s._bin("-", o, True)  # noqa: E731
+    __mul__ = lambda s, o: s._bin("*", o)  # noqa: E731
+    __rmul__ = lambda s, o: s._bin("*", o, True)  # noqa: E731
+    __truediv__ = lambda s, o: s._bin("/", o)  # noqa: E731
+    __rtruediv__ = lambda s, o: s._bin("/", o, True)  # noqa: E731
+    __pow__ = lambda s, o: s._bin("^", o)  # noqa: E731
+    __rpow__ = lambda s, o: s._bin("^", o, True)  # noqa: E731
+    __lt__ = lambda s, o: s._bin("<", o)  # noqa: E731
+    __le__ = lambda s, o: s._bin("<=", o)  # noqa: E731
+    __gt__ = lambda s, o: s._bin(">", o)  # noqa: E731
+    __ge__ = lambda s, o: s._bin(">=", o)  # noqa: E731
+    __and__ = lambda s, o: s._bin("&&", o)  # noqa: E731
+    __or__ = lambda s, o: s._bin("||", o)  # noqa: E731
+
+    def __neg__(self) -> Sym:
+        return Sym(f"(-{self.expr})")
+
+    def __pos__(self) -> Sym:
+        return self
+
+    def __invert__(self) -> Sym:
+        return Sym(f"(!{self.expr})")
+
+    def __abs__(self) -> Sym:
+        return Sym(f"abs({self.expr})")
+
+    def __bool__(self) -> bool:
+        raise LdnsimError(
+            "SBML export: a model equation branches in Python on a state value; write it with xp.where "
+            "so that it can be exported"
+        )
+
+    def __float__(self) -> float:
+        raise LdnsimError("SBML export: a model equation converts a symbolic value to float")
+
+    # array-ish conveniences used by vectorised code
+    @property
+    def shape(self) -> tuple:
+        return ()
+
+    @property
+    def ndim(self) -> int:
+        return 0
+
+    @property
+    def dtype(self) -> Any:
+        return float
+
+    def astype(self, *_a: Any, **_k: Any) -> Sym:
+        return self
+
+
+def _f(name: str) -> Callable[[Any], Sym]:
+    def fn(x: Any, *args: Any, **kwargs: Any) -> Sym:
+        return Sym(f"{name}({Sym.wrap(x).expr})")
+
+    fn.__name__ = name
+    return fn
+
+
+def _where(c: Any, a: Any, b: Any) -> Sym:
+    c, a, b = Sym.wrap(c), Sym.wrap(a), Sym.wrap(b)
+    return Sym(f"piecewise({a.expr}, {c.expr}, {b.expr})")
+
+
+def _maximum(a: Any, b: Any) -> Sym:
+    a, b = Sym.wrap(a), Sym.wrap(b)
+    return Sym(f"piecewise({a.expr}, {a.expr} >= {b.expr}, {b.expr})")
+
+
+def _minimum(a: Any, b: Any) -> Sym:
+    a, b = Sym.wrap(a), Sym.wrap(b)
+    return Sym(f"piecewise({a.expr}, {a.expr} <= {b.expr}, {b.expr})")
+
+
+def _clip(x: Any, lo: Any = None, hi: Any = None) -> Sym:
+    out = Sym.wrap(x)
+    if lo is not None:
+        out = _maximum(out, lo)
+    if hi is not None:
+        out = _minimum(out, hi)
+    return out
+
+
+def _identity(x: Any, *_a: Any, **_k: Any) -> Any:
+    if isinstance(x, list | tuple):
+        return [Sym.wrap(v) if not isinstance(v, Sym) else v for v in x]
+    return x if isinstance(x, Sym) else Sym.wrap(x)
+
+
+def _stack(xs: Iterable[Any], axis: int = 0) -> list[Sym]:
+    return [Sym.wrap(x) for x in xs]
+
+
+def _sum(xs: Any, axis: Any = None) -> Sym:
+    if isinstance(xs, Sym):
+        return xs
+    terms = [Sym.wrap(x) for x in xs]
+    if not terms:
+        return Sym("0.0")
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _power(a: Any, b: Any) -> Sym:
+    return Sym.wrap(a) ** b
+
+
+def _zeros_like(x: Any, *a: Any, **k: Any) -> Sym:
+    return Sym("0.0")
+
+
+def _ones_like(x: Any, *a: Any, **k: Any) -> Sym:
+    return Sym("1.0")
+
+
+def _full_like(x: Any, v: Any, *a: Any, **k: Any) -> Sym:
+    return Sym.wrap(v)
+
+
+def _heaviside(x: Any, h0: Any) -> Sym:
+    return _where(Sym.wrap(x) > 0, 1.0, _where(Sym.wrap(x) < 0, 0.0, h0))
+
+
+class _SymNamespace:
+    """The symbolic stand-in for ``numpy`` / ``jax.numpy`` (only what model equations use)."""
+
+    __name__ = "ldnsim.sbml.SYM"
+    float64 = float
+    pi = math.pi
+    e = math.e
+    inf = math.inf
+    exp = staticmethod(_f("exp"))
+    log = staticmethod(_f("ln"))
+    log10 = staticmethod(_f("log10"))
+    sqrt = staticmethod(_f("sqrt"))
+    abs = staticmethod(_f("abs"))
+    absolute = abs
+    tanh = staticmethod(_f("tanh"))
+    floor = staticmethod(_f("floor"))
+    ceil = staticmethod(_f("ceil"))
+    where = staticmethod(_where)
+    maximum = staticmethod(_maximum)
+    minimum = staticmethod(_minimum)
+    fmax = maximum
+    fmin = minimum
+    clip = staticmethod(_clip)
+    power = staticmethod(_power)
+    asarray = staticmethod(_identity)
+    array = staticmethod(_identity)
+    stack = staticmethod(_stack)
+    sum = staticmethod(_sum)
+    zeros_like = staticmethod(_zeros_like)
+    ones_like = staticmethod(_ones_like)
+    full_like = staticmethod(_full_like)
+    heaviside = staticmethod(_heaviside)
+
+    def expm1(self, x: Any) -> Sym:
+        return Sym(f"(exp({Sym.wrap(x).expr}) - 1)")
+
+    def log1p(self, x: Any) -> Sym:
+        return Sym(f"ln(1 + {Sym.wrap(x).expr})")
+
+    def square(self, x: Any) -> Sym:
+        return Sym.wrap(x) * Sym.wrap(x)
+
+    def __getattr__(self, name: str) -> Any:
+        raise LdnsimError(f"SBML export: the model uses xp.{name}, which has no SBML counterpart here")
+
+
+SYM = _SymNamespace()
+
+
+def trace(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with symbolic arguments and ``xp=SYM``; returns what it returns (Sym / containers)."""
+    return fn(*args, xp=SYM, **kwargs)
+
+
+def symbols(names: Iterable[str]) -> dict[str, Sym]:
+    """``{name: Sym(name)}`` for SBML ids."""
+    return {n: Sym(n) for n in names}
+
+
+# ----------------------------------------------------------------------------------------- model description
+
+_ID_RE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def sbml_id(name: str) -> str:
+    """A valid SBML SId from a free-form name ("6beta-naltrexol" -> "_6beta_naltrexol")."""
+    s = _ID_RE.sub("_", name)
+    if not s or not (s[0].isalpha() or s[0] == "_"):
+        s = "_" + s
+    return s
+
+
+@dataclass
+class Param:
+    """A constant (or event-changed) model parameter."""
+
+    id: str
+    value: float
+    unit: str = "1"
+    notes: str = ""
+    constant: bool = True
+
+
+@dataclass
+class State:
+    """An ODE state: ``d id/dt = rate``. ``species=True`` writes it as an SBML species (an amount)."""
+
+    id: str
+    initial: float
+    rate: str
+    unit: str = "1"
+    notes: str = ""
+    species: bool = False
+
+
+@dataclass
+class Rule:
+    """An assignment rule ``id = formula`` (evaluated at every time)."""
+
+    id: str
+    formula: str
+    unit: str = "1"
+    notes: str = ""
+
+
+@dataclass
+class Event:
+    """``when trigger becomes true: var = formula`` for each assignment (values from trigger time)."""
+
+    id: str
+    trigger: str
+    assignments: list[tuple[str, str]]
+    notes: str = ""
+    priority: float | None = None
+
+
+@dataclass
+class ModelSpec:
+    """A model as SBML sees it. Formulas are SBML L3 infix strings over the ids declared here."""
+
+    id: str
+    name: str = ""
+    notes: str = ""
+    params: list[Param] = field(default_factory=list)
+    states: list[State] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # ldnsim name -> SBML id, for cross-checks
+
+    def ids(self) -> list[str]:
+        return [p.id for p in self.params] + [s.id for s in self.states] + [r.id for r in self.rules]
+
+    def check(self) -> None:
+        seen: set[str] = set()
+        for i in self.ids() + [e.id for e in self.events]:
+            if i in seen:
+                raise LdnsimError(f"SBML export: id {i!r} declared twice")
+            if sbml_id(i) != i:
+                raise LdnsimError(f"SBML export: {i!r} is not a valid SBML id")
+            seen.add(i)
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+# unit string -> list of (kind, exponent, scale, multiplier)
+_UNITS: dict[str, tuple[str, list[tuple[str, float, int, float]]]] = {
+    "h": ("hour", [("second", 1, 0, 3600.0)]),
+    "1/h": ("per_hour", [("second", -1, 0, 1 / 3600.0)]),
+    "mg": ("milligram", [("gram", 1, -3, 1.0)]),
+    "mg/h": ("milligram_per_hour", [("gram", 1, -3, 1.0), ("second", -1, 0, 1 / 3600.0)]),
+    "L": ("litre_", [("litre", 1, 0, 1.0)]),
+    "L/h": ("litre_per_hour", [("litre", 1, 0, 1.0), ("second", -1, 0, 1 / 3600.0)]),
+    "ng/mL": ("ng_per_ml", [("gram", 1, -6, 1.0), ("litre", -1, 0, 1.0)]),
+    "nM": ("nanomolar", [("mole", 1, -9, 1.0), ("litre", -1, 0, 1.0)]),
+    "g/mol": ("gram_per_mole", [("gram", 1, 0, 1.0), ("mole", -1, 0, 1.0)]),
+    "kg": ("kilogram_", [("kilogram", 1, 0, 1.0)]),
+}
+
+
+def _unit_ref(unit: str) -> str:
+    u = unit.strip()
+    if u in ("1", "", "fraction", "dimensionless", "-", "NRS"):
+        return "dimensionless"
+    if u in _UNITS:
+        return _UNITS[u][0]
+    raise LdnsimError(f"SBML export: no SBML unit definition for {unit!r}")
+
+
+def _notes_xhtml(text: str) -> str:
+    paras = [p for p in text.split("\n") if p.strip()]
+    body = "".join(f"<p>{escape(p)}</p>" for p in paras)
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
+
+
+# ------------------------------------------------------------------------------------------------ writer
+
+
+def sbml_string(spec: ModelSpec) -> str:
+    """The SBML L3V2 document of ``spec`` as a string (validated with libsbml's consistency checks)."""
+    try:
+        import libsbml
+    except ImportError as exc:  # pragma: no cover - the sbml extra is in every dev install
+        raise LdnsimError("SBML export needs python-libsbml: pip install 'ldnsim[sbml]'") from exc
+    spec.check()
+    doc = libsbml.SBMLDocument(3, 2)
+    m = doc.createModel()
+    m.setId(spec.id)
+    if spec.name:
+        m.setName(spec.name)
+    m.setTimeUnits("hour")
+    m.setSubstanceUnits("milligram")
+    m.setVolumeUnits("litre")
+    m.setExtentUnits("milligram")
+    if spec.notes:
+        _ok(m.setNotes(_notes_xhtml(spec.notes)), "model notes")
+
+    kinds = {
+        "second": libsbml.UNIT_KIND_SECOND,
+        "gram": libsbml.UNIT_KIND_GRAM,
+        "litre": libsbml.UNIT_KIND_LITRE,
+        "mole": libsbml.UNIT_KIND_MOLE,
+        "kilogram": libsbml.UNIT_KIND_KILOGRAM,
+    }
+    for uid, parts in _UNITS.values():
+        ud = m.createUnitDefinition()
+        ud.setId(uid)
+        for kind, exp, scale, mult in parts:
+            u = ud.createUnit()
+            u.setKind(kinds[kind])
+            u.setExponent(exp)
+            u.setScale(scale)
+            u.setMultiplier(mult)
+
+    comp = m.createCompartment()
+    comp.setId("body")
+    comp.setName("body (amount-based species; concentrations are assignment rules)")
+    comp.setSize(1.0)
+    comp.setConstant(True)
+    comp.setSpatialDimensions(3)
+    comp.setUnits("litre")
+
+    def _math(formula: str, where: str) -> Any:
+        ast = libsbml.parseL3Formula(formula)
+        if ast is None:
+            why = libsbml.getLastParseL3Error()
+            raise LdnsimError(f"SBML export: cannot parse formula of {where}: {why}")
+        return ast
+
+    rule_ids = {r.id for r in spec.rules}
+    for p in spec.params:
+        q = m.createParameter()
+        q.setId(p.id)
+        q.setValue(float(p.value))
+        q.setConstant(bool(p.constant))
+        q.setUnits(_unit_ref(p.unit))
+        if p.notes:
+            _ok(q.setNotes(_notes_xhtml(p.notes)), f"notes of {p.id}")
+    for s in spec.states:
+        if s.species:
+            sp = m.createSpecies()
+            sp.setId(s.id)
+            sp.setCompartment("body")
+            sp.setInitialAmount(float(s.initial))
+            sp.setHasOnlySubstanceUnits(True)
+            sp.setBoundaryCondition(False)
+            sp.setConstant(False)
+            sp.setSubstanceUnits(_unit_ref(s.unit))
+            obj = sp
+        else:
+            q = m.createParameter()
+            q.setId(s.id)
+            q.setValue(float(s.initial))
+            q.setConstant(False)
+            q.setUnits(_unit_ref(s.unit))
+            obj = q
+        if s.notes:
+            _ok(obj.setNotes(_notes_xhtml(s.notes)), f"notes of {s.id}")
+        rr = m.createRateRule()
+        rr.setVariable(s.id)
+        rr.setMath(_math(s.rate, f"d{s.id}/dt"))
+    for r in spec.rules:
+        if r.id not in rule_ids:  # pragma: no cover
+            continue
+        q = m.createParameter()
+        q.setId(r.id)
+        q.setValue(0.0)
+        q.setConstant(False)
+        q.setUnits(_unit_ref(r.unit))
+        if r.notes:
+            _ok(q.setNotes(_notes_xhtml(r.notes)), f"notes of {r.id}")
+        ar = m.createAssignmentRule()
+        ar.setVariable(r.id)
+        ar.setMath(_math(r.formula, r.id))
+    for ev in spec.events:
+        e = m.createEvent()
+        e.setId(ev.id)
+        e.setUseValuesFromTriggerTime(True)
+        t = e.createTrigger()
+        t.setMath(_math(ev.trigger, f"trigger of {ev.id}"))
+        t.setInitialValue(False)
+        t.setPersistent(True)
+        if ev.priority is not None:
+            pr = e.createPriority()
+            pr.setMath(_math(_fmt_num(ev.priority), f"priority of {ev.id}"))
+        for var, f in ev.assignments:
+            ea = e.createEventAssignment()
+            ea.setVariable(var)
+            ea.setMath(_math(f, f"{ev.id}: {var}"))
+        if ev.notes:
+            _ok(e.setNotes(_notes_xhtml(ev.notes)), f"notes of {ev.id}")
+
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    doc.checkConsistency()
+    errors = [
+        doc.getError(i).getMessage().strip()
+        for i in range(doc.getNumErrors())
+        if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+    ]
+    if errors:
+        raise LdnsimError("SBML export produced an invalid document: " + "; ".join(errors[:5]))
+    return libsbml.writeSBMLToString(doc)
+
+
+def _ok(code: int, what: str) -> None:
+    import libsbml
+
+    if code != libsbml.LIBSBML_OPERATION_SUCCESS:
+        why = libsbml.OperationReturnValue_toString(code)
+        raise LdnsimError(f"SBML export: libsbml refused {what} ({why})")
+
+
+def export_sbml(model_description: ModelSpec | Any, path: str | Path) -> Path:
+    """Write ``model_description`` (a :class:`ModelSpec`, or an object with ``.sbml_spec()``) to ``path``.
+
+    Returns the path. Raises :class:`~ldnsim.errors.LdnsimError` if libsbml finds the document invalid.
+    """
+    spec = model_description if isinstance(model_description, ModelSpec) else model_description.sbml_spec()
+    text = sbml_string(spec)
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        raise InputError("OUT", "directory does not exist", value=str(out.parent))
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------------------------- dosing events
+
+
+def dosing_events(
+    doses: Sequence[Mapping[str, Any]],
+    *,
+    prefix: str,
+) -> tuple[list[Param], list[Event]]:
+    """SBML events for a list of doses into one state.
+
+    Each dose: ``{"time_h", "amount" (into the receiving state, e.g. mg × F), "target" (state id),
+    "duration_h" (0 = bolus), "rate_param" (id of the zero-order input parameter, for infusions)}``.
+    A regular train (same amount, target and interval, boluses) becomes one self-rescheduling event.
+    """
+    params: list[Param] = []
+    events: list[Event] = []
+    if not doses:
+        return params, events
+    boluses = [d for d in doses if float(d.get("duration_h", 0.0)) <= 0]
+    infusions = [d for d in doses if float(d.get("duration_h", 0.0)) > 0]
+    if boluses:
+        times = [float(d["time_h"]) for d in boluses]
+        amounts = {float(d["amount"]) for d in boluses}
+        targets = {d["target"] for d in boluses}
+        gaps = {round(b - a, 9) for a, b in zip(times, times[1:], strict=False)}
+        if len(boluses) >= 3 and len(amounts) == 1 and len(targets) == 1 and len(gaps) == 1:
+            (amt,), (tgt,), (gap,) = amounts, targets, gaps
+            nd, nn, na = f"{prefix}_next_dose_h", f"{prefix}_doses_given", f"{prefix}_dose_amount"
+            params += [
+                Param(na, amt, "mg", "bioavailable amount delivered by each dose"),
+                Param(f"{prefix}_interval_h", gap, "h", "dosing interval"),
+                Param(f"{prefix}_n_doses", len(boluses), "1", "number of doses in the regimen"),
+                Param(nd, times[0], "h", "time of the next dose (rescheduled by the event)", constant=False),
+                Param(nn, 0, "1", "doses given so far", constant=False),
+            ]
+            events.append(
+                Event(
+                    f"{prefix}_dose",
+                    f"(time >= {nd}) && ({nn} < {prefix}_n_doses)",
+                    [(tgt, f"{tgt} + {na}"), (nd, f"{nd} + {prefix}_interval_h"), (nn, f"{nn} + 1")],
+                    notes=f"{len(boluses)} doses every {gap:g} h from t = {times[0]:g} h",
+                )
+            )
+        else:
+            for i, d in enumerate(boluses):
+                tgt = d["target"]
+                events.append(
+                    Event(
+                        f"{prefix}_dose_{i}",
+                        f"time >= {_fmt_num(d['time_h'])}",
+                        [(tgt, f"{tgt} + {_fmt_num(d['amount'])}")],
+                    )
+                )
+    for i, d in enumerate(infusions):
+        rp = d["rate_param"]
+        rate = float(d["amount"]) / float(d["duration_h"])
+        t0, t1 = float(d["time_h"]), float(d["time_h"]) + float(d["duration_h"])
+        on, off = f"{rp} + {_fmt_num(rate)}", f"{rp} - {_fmt_num(rate)}"
+        events.append(Event(f"{prefix}_inf_on_{i}", f"time >= {_fmt_num(t0)}", [(rp, on)]))
+        events.append(Event(f"{prefix}_inf_off_{i}", f"time >= {_fmt_num(t1)}", [(rp, off)]))
+    return params, events
+
+
+# ------------------------------------------------------------------------------------------ ldnsim's models
+
+
+def _prov_lines(entries: Mapping[str, Any]) -> list[str]:
+    out = []
+    for name, prm in entries.items():
+        if prm is None or not hasattr(prm, "value"):
+            continue
+        if prm.source:
+            where = "; ".join(f"{s.cite}" + (f" <{s.url}>" if s.url else "") for s in prm.source)
+            kind = "source"
+        elif prm.derived:
+            where, kind = prm.derived, "derived"
+        else:
+            where, kind = prm.reason or "", "assumed"
+        out.append(f"{name} = {prm.value:g} {prm.unit} ({kind}: {where})")
+    return out
+
+
+def _analyte_prov(spec: Any, analyte: str) -> list[str]:
+    an = spec.analytes[analyte]
+    fields = {f"{analyte}.{k}": getattr(an, k) for k in ("CL", "V", "Q", "V2", "fu", "fm", "molar_mass")}
+    fields.update({f"{analyte}.effect.{k}": getattr(an.effect, k) for k in ("ke0", "kp_uu")})
+    return _prov_lines(fields)
+
+
+def _formulation_prov(spec: Any, form: str) -> list[str]:
+    fo = spec.formulations[form]
+    fields = {f"{form}.{k}": getattr(fo, k) for k in ("ka", "F", "fa", "lag", "release_h", "base_fraction")}
+    fields.update({f"{form}.first_pass.{k}": v for k, v in fo.first_pass.items()})
+    if spec.dose_basis is not None:
+        fields["dose_basis.base_fraction"] = spec.dose_basis.base_fraction
+    return _prov_lines(fields)
+
+
+def _state_prov(spec: Any, state: str) -> list[str]:
+    kind, _, name = state.partition(":")
+    if kind == "depot":
+        return _formulation_prov(spec, name)
+    if name in spec.analytes:
+        return _analyte_prov(spec, name)
+    return []
+
+
+def _linear_formula(coefs: Sequence[tuple[str, str]]) -> str:
+    terms = [f"{k} * {x}" for k, x in coefs]
+    return " + ".join(terms) if terms else "0"
+
+
+def pk_model_spec(
+    events: Sequence[Any],
+    *,
+    covariates: Any = None,
+    days: float | None = None,
+    model_id: str = "ldnsim_pk",
+    endogenous: str | float = 1.0,
+) -> tuple[ModelSpec, dict[str, Any]]:
+    """The SBML description of ldnsim's exact linear PK + receptor occupancy for one (typical) patient.
+
+    events: :class:`ldnsim.regimen.DoseEvent`-like objects (time_h, drug, dose_mg, formulation, duration_h).
+    covariates: optional :class:`ldnsim.pk.Covariates` of one patient.
+    Returns (spec, info): ``info`` maps ldnsim outputs to SBML ids (``plasma_ng_ml`` / ``effect_nM`` per
+    analyte,
+    occupancies) and lists the PK parameter ids per drug (``coefficients``) so that a population can be run
+    by setting them patient by patient.
+    """
+    from .engines.model import occupancy_xp, pk_blocks, receptor_constants
+    from .pk import load_drug
+    from .pk._simulate import normalise_events
+
+    until = float(days) * 24.0 if days is not None else math.inf
+    horizon = until if math.isfinite(until) else 1e12
+    evs = [e for e in normalise_events(list(events), horizon) if e.time_h < until]
+    if not evs:
+        raise InputError("regimen", "no dose events to export")
+    forms: dict[str, list[str]] = {}
+    for e in evs:
+        forms.setdefault(e.drug, [])
+        if e.formulation not in forms[e.drug]:
+            forms[e.drug].append(e.formulation)
+    blocks = pk_blocks(forms, covariates)
+    spec = ModelSpec(
+        id=model_id,
+        name="ldnsim: exact linear pharmacokinetics and receptor occupancy",
+        notes=(
+            "Exported by ldnsim (research and education; not medical advice). Time in hours from the first "
+            "dose; amount states in mg of parent-equivalents; effect-site states in nM (unbound); plasma "
+            "outputs in "
+            "ng/mL; occupancies as fractions 0-1. Each rate constant is derived from the drug file whose "
+            "entries (value, unit, source) are listed in its notes."
+        ),
+    )
+    info: dict[str, Any] = {k: {} for k in ("plasma_ng_ml", "effect_nM", "occupancy", "coefficients")}
+    info["states"] = {}
+    effect_syms: dict[str, Sym] = {}
+    for drug, blk in blocks.items():
+        dspec = load_drug(drug)
+        ids = [sbml_id(f"{drug}_{s.replace(':', '_')}") for s in blk.states]
+        info["states"][drug] = dict(zip(blk.states, ids, strict=True))
+        coef_ids: dict[tuple[int, int], str] = {}
+        A = blk.A[0]
+        n = A.shape[0]
+        for i in range(n):
+            for j in range(n):
+                if A[i, j] == 0.0:
+                    continue
+                cid = sbml_id(f"{drug}_k_{i}_{j}")
+                coef_ids[(i, j)] = cid
+                src, dst = blk.states[j], blk.states[i]
+                what = (f"loss rate of {dst}" if i == j else f"transfer from {src} to {dst}")
+                unit = "1/h" if not dst.startswith("effect:") or src.startswith("effect:") else "1"
+                note = [f"{what}; element A[{i},{j}] of the linear PK matrix (unit: "
+                        + ("1/h" if unit == "1/h" else "nM per mg per h") + ")."]
+                note += _state_prov(dspec, src) + (_state_prov(dspec, dst) if i != j else [])
+                spec.params.append(Param(cid, float(A[i, j]), unit, "\n".join(note)))
+        info["coefficients"][drug] = {f"{i},{j}": c for (i, j), c in coef_ids.items()}
+        rate_ids = {}
+        for f in blk.rate:
+            if np.any(blk.rate[f][0] != 0) and _has_zero_order(evs, drug, f, blk):
+                rid = sbml_id(f"{drug}_{f}_input_mg_h")
+                rate_ids[f] = rid
+                spec.params.append(Param(rid, 0.0, "mg/h", f"zero-order input of {drug} {f} (labelled mg/h), "
+                                         "switched by the dosing events", constant=False))
+        for i in range(n):
+            coefs = [(coef_ids[(i, j)], ids[j]) for j in range(n) if (i, j) in coef_ids]
+            formula = _linear_formula(coefs)
+            for f, rid in rate_ids.items():
+                g = float(blk.rate[f][0, i])
+                if g:
+                    formula += f" + {_fmt_num(g)} * {rid}"
+            is_amount = not blk.states[i].startswith("effect:")
+            spec.states.append(State(
+                ids[i], 0.0, formula, "mg" if is_amount else "nM",
+                notes="\n".join([f"{drug} {blk.states[i]}"] + _state_prov(dspec, blk.states[i])),
+                species=is_amount,
+            ))
+        for k, a in enumerate(blk.analytes):
+            outs = (("plasma_ng_ml", blk.plasma[0, k], "ng/mL"), ("effect_nM", blk.effect[0, k], "nM"))
+            for kind, rows, unit in outs:
+                rid = sbml_id(f"{kind}_{a}")
+                terms = [f"{_fmt_num(rows[j])} * {ids[j]}" for j in range(n) if rows[j] != 0.0]
+                if rid in info[kind].values():  # analyte shared by two drugs: sum
+                    rule = next(r for r in spec.rules if r.id == rid)
+                    rule.formula = f"{rule.formula} + " + " + ".join(terms)
+                    continue
+                spec.rules.append(Rule(rid, " + ".join(terms) or "0", unit,
+                                       f"{'total plasma' if kind == 'plasma_ng_ml' else 'unbound effect'} "
+                                       f"concentration of {a}"))
+                info[kind][a] = rid
+                if kind == "effect_nM":
+                    effect_syms[a] = Sym(rid)
+        # doses
+        doses = []
+        for e in [e for e in evs if e.drug == drug]:
+            t0 = e.time_h + blk.lag_h.get(e.formulation, 0.0)
+            dur = e.duration_h or blk.release_h.get(e.formulation, 0.0)
+            if dur > 0:
+                doses.append({"time_h": t0, "amount": e.dose_mg, "duration_h": dur,
+                              "rate_param": rate_ids[e.formulation]})
+                continue
+            vec = blk.bolus[e.formulation][0]
+            for j in np.nonzero(vec)[0]:
+                doses.append({"time_h": t0, "amount": float(e.dose_mg * vec[j]), "target": ids[j]})
+        dp, dev = dosing_events(doses, prefix=sbml_id(drug))
+        spec.params += dp
+        spec.events += dev
+    consts = receptor_constants(list(effect_syms))
+    endo = Sym(endogenous) if isinstance(endogenous, str) else endogenous
+    occ = occupancy_xp(effect_syms, consts, SYM, endogenous=endo)
+    for k, v in occ.items():
+        spec.rules.append(Rule(f"occ_{k}", Sym.wrap(v).expr, "1",
+                               f"receptor occupancy / effect '{k}' (ldnsim.receptors, competitive binding)"))
+        info["occupancy"][k] = f"occ_{k}"
+    info["receptor_params"] = {k: v for k, v in consts["params"].items()}
+    spec.outputs = {**{f"plasma_ng_ml:{a}": r for a, r in info["plasma_ng_ml"].items()},
+                    **{f"effect_nM:{a}": r for a, r in info["effect_nM"].items()},
+                    **{f"occupancy:{k}": r for k, r in info["occupancy"].items()}}
+    info["n_doses"] = len(evs)
+    return spec, info
+
+
+def _has_zero_order(evs: Sequence[Any], drug: str, form: str, blk: Any) -> bool:
+    return any(e.drug == drug and e.formulation == form and (e.duration_h or blk.release_h.get(form, 0.0)) > 0
+               for e in evs)
