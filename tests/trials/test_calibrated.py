@@ -4,12 +4,10 @@ the same numbers."""
 
 import pytest
 
-import ldnsim
+from ldnsim.trials.model import get_simulate
 from ldnsim.trials.run import run_trial
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(ldnsim, "simulate"), reason="system model (ldnsim.simulate) not built"
-)
+pytestmark = pytest.mark.skipif(get_simulate() is None, reason="system model (ldnsim.simulate) not built")
 
 
 @pytest.fixture(scope="module")

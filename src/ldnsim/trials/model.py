@@ -108,6 +108,20 @@ def model_columns(patients: pd.DataFrame) -> pd.DataFrame:
     return patients[cols].reset_index(drop=True)
 
 
+def get_simulate():
+    """The model's ``simulate`` function (``ldnsim.simulate``), or None when the model is not built."""
+    import ldnsim
+
+    sim = getattr(ldnsim, "simulate", None)
+    if callable(sim):
+        return sim
+    try:
+        from ..simulate import simulate as sim
+    except ImportError:
+        return None
+    return sim
+
+
 def simulate_pain(
     regimen,
     patients: pd.DataFrame,
@@ -123,9 +137,7 @@ def simulate_pain(
 
     Calls :func:`ldnsim.simulate`; raises a clear error if the model layer is missing or returns no pain.
     """
-    import ldnsim
-
-    sim = getattr(ldnsim, "simulate", None)
+    sim = get_simulate()
     if sim is None:
         from ..errors import LdnsimError
 
