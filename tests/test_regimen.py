@@ -63,6 +63,15 @@ CASES = [
     ("tramadol 50 mg q6h for 3 doses from hour 6", 10 * DAY, {"tramadol": (3, 6.0, 18.0, 50.0)}),
     ("morphine 30 mg q12h after 2 days", 3 * DAY, {"morphine": (2, 48.0, 60.0, 30.0)}),
     ("naltrexone 4.5 mg nightly from week 2", 3 * WEEK, {"naltrexone": (7, 336.0, 480.0, 4.5)}),
+    ("naltrexone 3 mg nightly x 2 weeks", 8 * WEEK, {"naltrexone": (14, 0.0, 312.0, 3.0)}),
+    ("LDN 4.5 mg nightly", 2 * DAY, {"naltrexone": (2, 0.0, 24.0, 4.5)}),
+    ("Naltrexone 4.5mg PO QHS", 2 * DAY, {"naltrexone": (2, 0.0, 24.0, 4.5)}),
+    ("naltrexone 4.5 mg 1x daily", 2 * DAY, {"naltrexone": (2, 0.0, 24.0, 4.5)}),
+    (
+        "naltrexone 4.5 mg nightly and morphine 30 mg q12h",
+        DAY,
+        {"naltrexone": (1, 0.0, 0.0, 4.5), "morphine": (2, 0.0, 12.0, 30.0)},
+    ),
     # patches: one event per patch, dose = rate × wear time
     ("fentanyl 25 mcg/h patch q72h", 9 * DAY, {"fentanyl": (3, 0.0, 144.0, 1.8, "patch", 72.0)}),
     (
@@ -353,6 +362,8 @@ ERRORS = [
     ("naltrexone 4.5 mg nightly, then 3 mg nightly", "regimen.duration"),
     ("naltrexone 4.5 mg nightly from yesterday", "regimen.start"),
     ("naltrexone 4.5 mg nightly with food", "regimen.text"),
+    ("morphine 10 mg q4h prn", "regimen.frequency"),
+    ("morphine 10 mg as needed", "regimen.frequency"),
     ("naltrexone 4.5 mg nightly please", "regimen.text"),
     ("fentanyl 25 mcg/h q72h", "regimen.formulation"),
     ("fentanyl 25 mcg/h patch", "regimen.frequency"),

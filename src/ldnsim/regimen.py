@@ -7,7 +7,8 @@ times are hours.
 
 Text form (``Regimen.parse``)
 -----------------------------
-One regimen is one or more *co-medications* separated by ``+``, ``;`` or a new line. Each co-medication
+One regimen is one or more *co-medications* separated by ``+``, ``;`` or a new line (or ``and``/``with``
+when every piece has its own amount). Each co-medication
 is one or more *titration steps* separated by ``then`` (``, then``); a later step may leave out the drug,
 the frequency and the formulation, which it then takes from the step before, and it starts when the
 step before stops (every step but the last needs a ``for …`` duration). One step is::
@@ -43,7 +44,7 @@ dropped.
     clock time of the dose (``at 22:00``, ``at 8am``). Clock times only place items relative to each
     other: t = 0 is the clock time of the first item's first dose (``Regimen.origin_clock``).
 ``for DURATION``
-    ``for 10 days``, ``for 12 weeks``, ``for 3 months``, ``for 48 h``: the item's window is
+    ``for 10 days``, ``for 12 weeks``, ``for 3 months``, ``for 48 h``, ``x 2 weeks``: the item's window is
     [start, start + duration); doses fall at start, start + interval, … inside it. ``for 5 doses`` or
     ``x 5`` gives a dose count instead.
 ``from START``
@@ -946,7 +947,15 @@ def _match_clause(rest: str, st: _Step, full: str) -> str | None:
             )
         _set_freq(st, 24.0 / n, full)
         return take(m)
-    # duration: for N doses / x N / for N units
+    # duration: "x 2 weeks" (clinical shorthand for a duration), then for N doses / x N / N doses
+    m = re.match(rf"[x×]\s*{_N}\s*{_TIME_UNIT}(?![a-z0-9])", rest)
+    if m:
+        if st.for_h is not None or st.n_doses is not None:
+            raise InputError(
+                "regimen.duration", "two durations in one step", accepted=ACCEPT_DURATION, value=full
+            )
+        st.for_h = parse_duration(f"{_num(m.group('n'))} {m.group('u')}", "regimen.duration")
+        return take(m)
     m = (
         re.match(rf"for\s+{_N}\s+doses?(?![a-z0-9])", rest)
         or re.match(rf"[x×]\s*{_N}(?:\s+doses?)?(?![a-z0-9])", rest)
@@ -996,8 +1005,15 @@ def _match_clause(rest: str, st: _Step, full: str) -> str | None:
     if m:
         st.wear_h = _num(m.group("n")) * TIME_UNITS[m.group("u")]
         return take(m)
+    if re.match(r"(?:prn|p\.r\.n\.|as\s+needed|when\s+needed|if\s+needed)(?![a-z0-9])", rest):
+        raise InputError(
+            "regimen.frequency",
+            "as-needed (prn) dosing cannot be simulated; give the schedule actually taken",
+            accepted="a fixed schedule, e.g. 'morphine 10 mg q4h for 2 days'",
+            value=full,
+        )
     # filler words
-    m = re.match(r"(?:of|by\s+mouth|orally|and)(?![a-z0-9])", rest)
+    m = re.match(r"(?:of|by\s+mouth|orally)(?![a-z0-9])", rest)
     if m:
         return take(m)
     return None
@@ -1250,8 +1266,19 @@ def _parse_step(text: str, previous: RegimenItem | None = None, start_h: float |
 
 
 def _split_top(text: str) -> list[str]:
+    """Co-medications: split on '+', ';' and new lines; also on 'and'/'with'/'plus' when every piece
+    has its own amount ("naltrexone 4.5 mg nightly and morphine 30 mg q12h")."""
     parts = re.split(r"\s*(?:(?<!\()\+(?!\))|;|\n)\s*", text)
-    return [p for p in (x.strip() for x in parts) if p]
+    out: list[str] = []
+    for p in (x.strip() for x in parts):
+        if not p:
+            continue
+        pieces = re.split(r"\s+(?:and|with|plus|&)\s+", p, flags=re.IGNORECASE)
+        if len(pieces) > 1 and all(_AMOUNT_RE.search(q.lower()) for q in pieces):
+            out.extend(q.strip() for q in pieces)
+        else:
+            out.append(p)
+    return out
 
 
 def _parse_chain(text: str) -> list[RegimenItem]:
