@@ -145,10 +145,15 @@ def resolve_params(
     esr = np.broadcast_to(esr, (n_patients,)).astype(float)
     if not np.all(np.isfinite(esr)) or np.any(esr < 0) or np.any(esr > 150):
         raise InputError("esr_mm_h", "out of range", accepted="0-150 mm/h", value=esr.tolist()[:5])
+    # ESR shifts the glial drive toward the TLR4 (DAMP) pathway: the odds of the TLR4 share scale as
+    # (esr/esr_ref)**esr_exponent, the total drive is kept (docs/model.md, "ESR covariate")
     esr_factor = (np.maximum(esr, 1.0) / p["esr_ref_mm_h"]) ** p["esr_exponent"]
+    f = p["tlr4_fraction"]
+    f_eff = f * esr_factor / (f * esr_factor + (1.0 - f))
     p["esr_mm_h"] = esr
-    p["glial_drive_tlr4"] = p["glial_drive"] * p["tlr4_fraction"] * esr_factor
-    p["glial_drive_other"] = p["glial_drive"] * (1.0 - p["tlr4_fraction"])
+    p["tlr4_fraction_eff"] = f_eff
+    p["glial_drive_tlr4"] = p["glial_drive"] * f_eff
+    p["glial_drive_other"] = p["glial_drive"] * (1.0 - f_eff)
     p["tlr4_on"] = np.full(n_patients, 1.0 if variant == "full" else 0.0)
     p.setdefault("phi0", np.full(n_patients, 0.5))
     return p

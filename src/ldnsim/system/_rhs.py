@@ -232,9 +232,9 @@ def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any)
     # tolerance: follows agonist occupancy, faster up than down; the high-affinity antagonist site
     # (ultra-low-dose regime) slows its development
     o_a = alg["mu_agonist_eff"]
-    up = p["tol_max"] * o_a > tol
-    k_tol = xp.where(up, p["k_ton"] * (1.0 - p["chi_uld"] * d["uld_site"]), p["k_toff"])
-    ptol = k_tol * p["tol_max"] * o_a
+    tol_target = p["tol_max"] * o_a * (1.0 - p["chi_uld"] * d["uld_site"])
+    k_tol = xp.where(tol_target > tol, p["k_ton"], p["k_toff"])
+    ptol = k_tol * tol_target
     ltol = k_tol
     prod = xp.stack(xp.broadcast_arrays(pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol), axis=-1)
     loss = xp.stack(xp.broadcast_arrays(lm, lq, la, l10, lt, ls, ll, le, lr, ltol), axis=-1)
