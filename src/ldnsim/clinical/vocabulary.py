@@ -42,6 +42,10 @@ MIN_FUZZY_LEN = 4
 # Units, dose forms, routes, sig abbreviations, salts and indication words: ignored when left over.
 STOPWORDS = frozenset(
     """
+strips hp lp hfa diskus respimat ellipta turbohaler handihaler evohaler accuhaler easyhaler flexpen kwikpen
+solostar penfill autohaler dosepak dosepack ultra pennkinetic bp bpc usp ph eur paediatric pediatric gastro
+resistant pill pills boots superdrug lloyds tesco asda sainsburys kirkland equate cvs walgreens ratiopharm
+hexal stada mylan teva sandoz accord zentiva aliud actavis apotex aurobindo zydus al abz use user uses
 metered actuat actuation prefilled syringe autoinjector injector cartridge kit disintegrating enteric
 coated granules powder packet sachet pellet implant ring device
 mg mcg ug g gm gram grams milligram milligrams microgram micrograms ml l iu unit units meq mmol mcl
@@ -65,10 +69,9 @@ current currently pt patient reports states pain painkiller painkillers back hea
 cough cold flu fever allergy allergies diarrhea diarrhoea constipation nausea anxiety depression
 migraine arthritis muscle spasm spasms nerve relief severe mild moderate breakthrough chronic acute
 strength extra regular adult adults children childrens child infant infants junior kids mini
-original formula new fast fastrelief plain tabs dm
+original formula new fast fastrelief plain tabs
 """.split()
 )
-# "dm" is a stopword only when left over (Robitussin DM etc. are matched as phrases first).
 
 
 def normalise(text: str) -> str:
@@ -186,6 +189,8 @@ class Vocabulary:
     def match(self, text: str, rules: dict) -> tuple[list[Match], list[str]]:
         """Resolve ``text`` → (matches, leftover tokens). ``rules`` decides which names are opioids."""
         toks = tokens(text)
+        # "for DM" is an indication (diabetes), not dextromethorphan
+        toks = [t for i, t in enumerate(toks) if not (t == "dm" and i > 0 and toks[i - 1] == "for")]
         matches: list[Match] = []
         leftover_runs: list[list[str]] = [[]]
         i = 0
