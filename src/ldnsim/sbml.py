@@ -556,7 +556,8 @@ def dosing_events(
 ) -> tuple[list[Param], list[Event]]:
     """SBML events for a list of doses into one state.
 
-    Each dose: ``{"time_h", "amount" (into the receiving state, e.g. mg × F), "target" (state id),
+    Each dose: ``{"time_h", "amount" (mg), "target" (state id), "per_mg" (optional id of the parameter: state
+    increment per mg, e.g. base fraction × F),
     "duration_h" (0 = bolus), "rate_param" (id of the zero-order input parameter, for infusions)}``.
     A regular train (same amount, target and interval, boluses) becomes one self-rescheduling event.
     """
@@ -569,13 +570,14 @@ def dosing_events(
     if boluses:
         times = [float(d["time_h"]) for d in boluses]
         amounts = {float(d["amount"]) for d in boluses}
-        targets = {d["target"] for d in boluses}
+        targets = {(d["target"], d.get("per_mg")) for d in boluses}
         gaps = {round(b - a, 9) for a, b in zip(times, times[1:], strict=False)}
         if len(boluses) >= 3 and len(amounts) == 1 and len(targets) == 1 and len(gaps) == 1:
-            (amt,), (tgt,), (gap,) = amounts, targets, gaps
+            (amt,), ((tgt, per_mg),), (gap,) = amounts, targets, gaps
+            scale = f" * {per_mg}" if per_mg else ""
             nd, nn, na = f"{prefix}_next_dose_h", f"{prefix}_doses_given", f"{prefix}_dose_amount"
             params += [
-                Param(na, amt, "mg", "bioavailable amount delivered by each dose"),
+                Param(na, amt, "mg", "dose (labelled mg)" if per_mg else "amount delivered by each dose"),
                 Param(f"{prefix}_interval_h", gap, "h", "dosing interval"),
                 Param(f"{prefix}_n_doses", len(boluses), "1", "number of doses in the regimen"),
                 Param(nd, times[0], "h", "time of the next dose (rescheduled by the event)", constant=False),
@@ -585,18 +587,19 @@ def dosing_events(
                 Event(
                     f"{prefix}_dose",
                     f"(time >= {nd}) && ({nn} < {prefix}_n_doses)",
-                    [(tgt, f"{tgt} + {na}"), (nd, f"{nd} + {prefix}_interval_h"), (nn, f"{nn} + 1")],
+                    [(tgt, f"{tgt} + {na}{scale}"), (nd, f"{nd} + {prefix}_interval_h"), (nn, f"{nn} + 1")],
                     notes=f"{len(boluses)} doses every {gap:g} h from t = {times[0]:g} h",
                 )
             )
         else:
             for i, d in enumerate(boluses):
                 tgt = d["target"]
+                scale = f" * {d['per_mg']}" if d.get("per_mg") else ""
                 events.append(
                     Event(
                         f"{prefix}_dose_{i}",
                         f"time >= {_fmt_num(d['time_h'])}",
-                        [(tgt, f"{tgt} + {_fmt_num(d['amount'])}")],
+                        [(tgt, f"{tgt} + {_fmt_num(d['amount'])}{scale}")],
                     )
                 )
     for i, d in enumerate(infusions):
@@ -724,7 +727,8 @@ def pk_model_spec(
                         + ("1/h" if unit == "1/h" else "nM per mg per h") + ")."]
                 note += _state_prov(dspec, src) + (_state_prov(dspec, dst) if i != j else [])
                 spec.params.append(Param(cid, float(A[i, j]), unit, "\n".join(note)))
-        info["coefficients"][drug] = {f"{i},{j}": c for (i, j), c in coef_ids.items()}
+        pmap: dict[str, tuple] = {c: ("A", i, j) for (i, j), c in coef_ids.items()}
+        info["coefficients"][drug] = pmap
         rate_ids = {}
         for f in blk.rate:
             if np.any(blk.rate[f][0] != 0) and _has_zero_order(evs, drug, f, blk):
@@ -738,7 +742,12 @@ def pk_model_spec(
             for f, rid in rate_ids.items():
                 g = float(blk.rate[f][0, i])
                 if g:
-                    formula += f" + {_fmt_num(g)} * {rid}"
+                    gid = sbml_id(f"{drug}_{f}_rate_gain_{i}")
+                    spec.params.append(Param(gid, g, "1", f"d{ids[i]}/dt per labelled mg/h of {f} input "
+                                             "(base fraction x fraction absorbed)\n"
+                                             + "\n".join(_formulation_prov(dspec, f))))
+                    pmap[gid] = ("rate", f, i)
+                    formula += f" + {gid} * {rid}"
             is_amount = not blk.states[i].startswith("effect:")
             spec.states.append(State(
                 ids[i], 0.0, formula, "mg" if is_amount else "nM",
@@ -749,7 +758,14 @@ def pk_model_spec(
             outs = (("plasma_ng_ml", blk.plasma[0, k], "ng/mL"), ("effect_nM", blk.effect[0, k], "nM"))
             for kind, rows, unit in outs:
                 rid = sbml_id(f"{kind}_{a}")
-                terms = [f"{_fmt_num(rows[j])} * {ids[j]}" for j in range(n) if rows[j] != 0.0]
+                terms = []
+                for j in np.nonzero(rows)[0]:
+                    oid = sbml_id(f"{drug}_{kind}_row_{k}_{j}")
+                    per = "nM" if blk.states[j].startswith("effect:") else "mg"
+                    spec.params.append(Param(oid, float(rows[j]), "1", f"{kind} of {a} per unit of {ids[j]} "
+                                             f"({unit} per {per})\n" + "\n".join(_analyte_prov(dspec, a))))
+                    pmap[oid] = (kind, k, j)
+                    terms.append(f"{oid} * {ids[j]}")
                 if rid in info[kind].values():  # analyte shared by two drugs: sum
                     rule = next(r for r in spec.rules if r.id == rid)
                     rule.formula = f"{rule.formula} + " + " + ".join(terms)
@@ -771,7 +787,13 @@ def pk_model_spec(
                 continue
             vec = blk.bolus[e.formulation][0]
             for j in np.nonzero(vec)[0]:
-                doses.append({"time_h": t0, "amount": float(e.dose_mg * vec[j]), "target": ids[j]})
+                bid = sbml_id(f"{drug}_{e.formulation}_per_mg_{j}")
+                if bid not in pmap:
+                    spec.params.append(Param(bid, float(vec[j]), "1", f"mg reaching {ids[j]} per labelled mg "
+                                             f"of {e.formulation} (base fraction x fraction absorbed)\n"
+                                             + "\n".join(_formulation_prov(dspec, e.formulation))))
+                    pmap[bid] = ("bolus", e.formulation, j)
+                doses.append({"time_h": t0, "amount": float(e.dose_mg), "target": ids[j], "per_mg": bid})
         dp, dev = dosing_events(doses, prefix=sbml_id(drug))
         spec.params += dp
         spec.events += dev
@@ -788,6 +810,27 @@ def pk_model_spec(
                     **{f"occupancy:{k}": r for k, r in info["occupancy"].items()}}
     info["n_doses"] = len(evs)
     return spec, info
+
+
+def pk_patient_values(info: Mapping[str, Any], blocks: Mapping[str, Any], patient: int) -> dict[str, float]:
+    """SBML parameter values of one patient of ``blocks`` (:func:`ldnsim.engines.model.pk_blocks` with
+    per-patient covariates / random effects), for running a population through the exported model."""
+    out = {}
+    for drug, pmap in info["coefficients"].items():
+        blk = blocks[drug]
+        for pid, (kind, a, b) in pmap.items():
+            if kind == "A":
+                v = blk.A[patient, a, b]
+            elif kind == "plasma_ng_ml":
+                v = blk.plasma[patient, a, b]
+            elif kind == "effect_nM":
+                v = blk.effect[patient, a, b]
+            elif kind == "bolus":
+                v = blk.bolus[a][patient, b]
+            else:
+                v = blk.rate[a][patient, b]
+            out[pid] = float(v)
+    return out
 
 
 def _has_zero_order(evs: Sequence[Any], drug: str, form: str, blk: Any) -> bool:
