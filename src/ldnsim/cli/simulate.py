@@ -51,7 +51,7 @@ def _plot(ds, path: Path) -> None:
 @app.command("simulate")
 def simulate_cmd(
     condition: str = typer.Option("fibromyalgia", "--condition", help="Condition preset."),
-    regimen: str = typer.Option("", "--regimen", help='Regimen text, e.g. "naltrexone 4.5 mg nightly for 12 weeks".'),
+    regimen: str = typer.Option("", "--regimen", help='Regimen text, e.g. "naltrexone 4.5 mg nightly".'),
     days: float = typer.Option(180.0, "--days", help="Days to simulate."),
     variant: str = typer.Option("full", "--variant", help="full | mu-only"),
     esr: float = typer.Option(None, "--esr", help="ESR (mm/h); default: the preset's."),
