@@ -16,7 +16,7 @@ import numpy as np
 __all__ = ["ModelUnavailable", "population_occupancy", "time_below", "AGONIST_KEYS"]
 
 #: keys of ``occupancy()`` read as μ *agonist* occupancy, first found wins
-AGONIST_KEYS = ("mu_agonist", "mu_opioid_agonist", "mu_agonists")
+AGONIST_KEYS = ("mu_agonist_occupancy", "mu_agonist", "mu_opioid_agonist")
 
 
 class ModelUnavailable(Exception):
