@@ -22,8 +22,12 @@ def nca(t: np.ndarray, c: np.ndarray, tail_fraction: float = 0.25) -> dict[str, 
     if cmax <= 0:
         out["auc"] = 0.0
         return out
-    t0 = t[i] + (1 - tail_fraction) * (t[-1] - t[i])
-    sel = (t >= t0) & (c > cmax * 1e-12)
+    # terminal phase: the last ``tail_fraction`` of the post-peak profile that is still quantifiable
+    # (above 1e-10 x Cmax, far above round-off)
+    q = np.nonzero((t >= t[i]) & (c > cmax * 1e-10))[0]
+    t_end = t[q[-1]] if q.size else t[-1]
+    t0 = t[i] + (1 - tail_fraction) * (t_end - t[i])
+    sel = (t >= t0) & (t <= t_end) & (c > cmax * 1e-10)
     if sel.sum() >= 3:
         slope = np.polyfit(t[sel], np.log(c[sel]), 1)[0]
         if slope < 0:
@@ -59,7 +63,8 @@ def single_dose_metrics(
     spec = load_drug(drug)
     form = formulation or spec.default_formulation
     horizon = analysis_horizon_h(spec.id, form, covariates) + duration_h
-    t = np.unique(np.concatenate([np.linspace(0, min(24.0, horizon), 4801), np.linspace(0, horizon, 20001)]))
+    step = min(0.01, horizon / 20000)
+    t = np.arange(0.0, horizon + step / 2, step)  # uniform grid: one propagator power table
     ds = simulate_pk([Event(0.0, spec.id, float(dose_mg), form, float(duration_h))], t, covariates)
     out = {}
     for a in ds.analyte.values:
