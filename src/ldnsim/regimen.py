@@ -129,7 +129,8 @@ class DoseEvent:
 
     time_h: hours from the first dose (t = 0).
     drug: drug id as in ``ldnsim/data/drugs/<id>.yaml``.
-    dose_mg: total amount of the drug (base, mg) delivered by this event.
+    dose_mg: labelled amount (mg) delivered by this event, as prescribed (the salt named in the drug
+        file's ``dose_basis``, e.g. naltrexone HCl; the PK layer converts it to base).
     formulation: formulation key in the drug file (``ir``, ``sr``, ``liquid``, ``iv``, ``patch`` …).
     duration_h: 0 for a bolus/oral dose; > 0 for zero-order input over that time (patch, infusion).
     """
