@@ -181,3 +181,34 @@ def test_cli_json_and_text():
     )
     txt = ldnsim("check", "Imodium")
     assert txt.returncode == 0 and "not medical advice" in txt.stdout and "WARNING" in txt.stdout
+
+
+def _one_edit(word, rng):
+    i = rng.randrange(len(word))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    op = rng.choice("dsit")
+    if op == "d":
+        return word[:i] + word[i + 1 :]
+    if op == "s":
+        return word[:i] + rng.choice(letters) + word[i + 1 :]
+    if op == "i":
+        return word[:i] + rng.choice(letters) + word[i:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :] if i < len(word) - 1 else word
+
+
+def test_misspelling_sweep():
+    """Seeded one-edit misspellings: opioids stay critical; non-opioids almost never become critical."""
+    import random
+
+    from ldnsim.clinical.rules import rules
+
+    voc, rb, rng = vocabulary(), rules(), random.Random(20261123)
+    keys = [k for k in voc.index if " " not in k and len(k) >= 6 and not voc.index[k].family]
+    opioid = [k for k in keys if voc.is_opioid_name(voc.index[k], rb)]
+    other = [k for k in keys if not voc.is_opioid_name(voc.index[k], rb)]
+    op_var = [v for v in (_one_edit(k, rng) for k in rng.sample(opioid, 250)) if v not in voc.index]
+    ot_var = [v for v in (_one_edit(k, rng) for k in rng.sample(other, 400)) if v not in voc.index]
+    missed = [v for v in op_var if screen_entry(v)["severity"] != "critical"]
+    false_crit = [v for v in ot_var if screen_entry(v)["severity"] == "critical"]
+    assert len(missed) <= 0.02 * len(op_var), missed
+    assert len(false_crit) <= 0.01 * len(ot_var), false_crit

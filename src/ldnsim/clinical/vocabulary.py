@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from ..data import load_yaml
 
@@ -42,6 +42,9 @@ MIN_FUZZY_LEN = 4
 # Units, dose forms, routes, sig abbreviations, salts and indication words: ignored when left over.
 STOPWORDS = frozenset(
     """
+propionate furoate dipropionate valerate monohydrate dihydrate trihydrate anhydrous pamoate hyclate bisulfate
+benzoate hydrobromide mesilate lactate gluconate salts complex pe minerals baby low high actuation hour
+eye eyes ear ears ophthalmic otic skin mouthwash rinse wash shampoo
 strips hp lp hfa diskus respimat ellipta turbohaler handihaler evohaler accuhaler easyhaler flexpen kwikpen
 solostar penfill autohaler dosepak dosepack ultra pennkinetic bp bpc usp ph eur paediatric pediatric gastro
 resistant pill pills boots superdrug lloyds tesco asda sainsburys kirkland equate cvs walgreens ratiopharm
@@ -192,7 +195,7 @@ class Vocabulary:
         # "for DM" is an indication (diabetes), not dextromethorphan
         toks = [t for i, t in enumerate(toks) if not (t == "dm" and i > 0 and toks[i - 1] == "for")]
         matches: list[Match] = []
-        leftover_runs: list[list[str]] = [[]]
+        leftover_runs: list[list[tuple[int, str]]] = [[]]
         i = 0
         while i < len(toks):
             hit = None
@@ -214,29 +217,34 @@ class Vocabulary:
             if t.isdigit() or t in STOPWORDS or len(t) == 1:
                 leftover_runs.append([])
             else:
-                leftover_runs[-1].append(t)
+                leftover_runs[-1].append((i, t))
             i += 1
         leftovers: list[str] = []
         for run in leftover_runs:
             j = 0
             while j < len(run):
                 # try the joined pair first ("ms contine" → "mscontin"), then the single token
-                done = False
                 if j + 1 < len(run):
-                    m = self._fuzzy(run[j] + run[j + 1], rules, " ".join(run[j : j + 2]))
+                    m = self._fuzzy(run[j][1] + run[j + 1][1], rules, f"{run[j][1]} {run[j + 1][1]}")
                     if m is not None and m.how == "fuzzy":
-                        matches.append(m)
+                        matches.append(self._with_next(m, toks, run[j + 1][0]))
                         j += 2
-                        done = True
-                if done:
-                    continue
-                m = self._fuzzy(run[j], rules, run[j])
+                        continue
+                m = self._fuzzy(run[j][1], rules, run[j][1])
                 if m is not None:
-                    matches.append(m)
+                    matches.append(self._with_next(m, toks, run[j][0]))
                 else:
-                    leftovers.append(run[j])
+                    leftovers.append(run[j][1])
                 j += 1
         return matches, leftovers
+
+    def _with_next(self, m: Match, toks: list[str], pos: int) -> Match:
+        """A fuzzy match followed by a number completing a name ("tylenl 3" → "tylenol 3") takes that name."""
+        if pos + 1 < len(toks):
+            key = f"{normalise(m.name.text)} {toks[pos + 1]}"
+            if key in self.index and self.index[key] is not m.name:
+                return Match(f"{m.span} {toks[pos + 1]}", self.index[key], m.how, m.score, m.notes)
+        return m
 
     def _fuzzy(self, query: str, rules: dict, span: str) -> Match | None:
         if len(query) < MIN_FUZZY_LEN:
@@ -258,13 +266,14 @@ class Vocabulary:
                     best_score,
                     [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
                 )
-        # a doubtful match counts only if it is also close in edits (≤ 1 for ≤ 6 letters, else ≤ 2):
+        # a doubtful match counts only if it is also close in edits (optimal string alignment, a
+        # transposition = 1 edit; ≤ 1 for ≤ 6 letters, else ≤ 2):
         # "morfine" → morphine yes, "pentamidine" → pethidine no, "code" → codein no
         max_edits = 1 if len(query) <= 6 else 2
         if (
             op_key is not None
             and op_score >= DOUBT
-            and Levenshtein.distance(query, op_key.replace(" ", "")) <= max_edits
+            and OSA.distance(query, op_key.replace(" ", "")) <= max_edits
         ):
             name = self.index[op_key]
             return Match(
