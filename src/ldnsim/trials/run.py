@@ -670,6 +670,10 @@ def _run_up_and_down(
             for li, d in enumerate(levels)
         },
     }
+    # the ED50 the design estimates: logistic fit of every patient's response at every dose level
+    all_d = np.concatenate([np.full(int(completer.sum()), d) for d in levels])
+    all_r = np.concatenate([vals[df_.responder_endpoint][li][completer] for li in range(len(levels))])
+    dose_finding["ed50_mg_population"] = st.logistic_ed(all_d, all_r, 0.5)
     replicates = {
         "n": R,
         "power": None,
