@@ -166,6 +166,10 @@ def entries_from_fhir(
         if rtype not in MED_TYPES:
             continue
         label = f"{rtype}/{r.get('id', '?')}"
+        status = r.get("status")
+        if isinstance(status, str) and status not in ("active", "draft", "intended", "on-hold"):
+            # stopped/completed entries are still screened (recent opioid use matters)
+            label += f" ({status})"
         texts: list[str] = []
         if "medicationCodeableConcept" in r:
             texts = _concept_texts(r["medicationCodeableConcept"], f"{where}.medicationCodeableConcept")

@@ -105,7 +105,7 @@ def _card(
         "indicator": indicator,
         "source": {
             "label": _SOURCE_LABEL,
-            "url": srcs[0]["url"] if srcs else "https://cds-hooks.hl7.org",
+            "url": next((x["url"] for x in srcs if x["url"].startswith("http")), "https://cds-hooks.hl7.org"),
             "topic": {"system": _TOPIC_SYSTEM, "code": rule_id, "display": r.get("summary", rule_id)[:120]},
         },
         "overrideReasons": OVERRIDE_REASONS,
