@@ -212,3 +212,13 @@ def test_misspelling_sweep():
     false_crit = [v for v in ot_var if screen_entry(v)["severity"] == "critical"]
     assert len(missed) <= 0.02 * len(op_var), missed
     assert len(false_crit) <= 0.01 * len(ot_var), false_crit
+
+
+def test_every_rule_and_caution_has_source_and_grade():
+    from ldnsim.clinical.monitoring import monitoring_doc
+    from ldnsim.clinical.rules import rules, source_list
+
+    for rid, r in rules().items():
+        assert r["evidence"] and source_list(r["sources"]), rid
+    for cid, c in monitoring_doc()["cautions"].items():
+        assert c["evidence"] and c["sources"], cid
