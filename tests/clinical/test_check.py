@@ -26,6 +26,9 @@ HELD_OUT = _cases(
     "check_cases_heldout.csv"
 )  # written before tuning; measured 97.1% exact, 0 misses, then fixed
 HELD_OUT_2 = _cases("check_cases_heldout2.csv")  # second held-out round: first run 98.0%, 1 miss ('oxy 10')
+HELD_OUT_3 = _cases(
+    "check_cases_heldout3.csv"
+)  # third round (EHR caps, sigs, free text): first run 97.9%, 0 misses
 EXTRA = _cases("check_cases_extra.csv")  # second round of real-world strings (EHR/UK/EU/Nordic forms); tuned
 
 
@@ -37,14 +40,14 @@ def ldnsim(*args):
 
 def test_tables_are_sizeable():
     assert len(DEV) >= 150 and len(HELD_OUT) >= 50
-    allc = DEV + HELD_OUT + HELD_OUT_2 + EXTRA
+    allc = DEV + HELD_OUT + HELD_OUT_2 + HELD_OUT_3 + EXTRA
     assert len({c[0] for c in allc}) == len(allc), "duplicate case"
 
 
 @pytest.mark.parametrize(
     "text,expected,opioid",
-    DEV + HELD_OUT + HELD_OUT_2 + EXTRA,
-    ids=[c[0] for c in DEV + HELD_OUT + HELD_OUT_2 + EXTRA],
+    DEV + HELD_OUT + HELD_OUT_2 + HELD_OUT_3 + EXTRA,
+    ids=[c[0] for c in DEV + HELD_OUT + HELD_OUT_2 + HELD_OUT_3 + EXTRA],
 )
 def test_case(text, expected, opioid):
     got = screen_entry(text)
@@ -56,7 +59,9 @@ def test_case(text, expected, opioid):
 
 
 @pytest.mark.parametrize(
-    "table", [DEV, HELD_OUT, HELD_OUT_2, EXTRA], ids=["dev", "held_out", "held_out_2", "extra"]
+    "table",
+    [DEV, HELD_OUT, HELD_OUT_2, HELD_OUT_3, EXTRA],
+    ids=["dev", "held_out", "held_out_2", "held_out_3", "extra"],
 )
 def test_accuracy(table):
     got = [screen_entry(t)["severity"] for t, _, _ in table]

@@ -44,7 +44,7 @@ STOPWORDS = frozenset(
     """
 propionate furoate dipropionate valerate monohydrate dihydrate trihydrate anhydrous pamoate hyclate bisulfate
 benzoate hydrobromide mesilate lactate gluconate salts complex pe minerals baby low high actuation hour
-eye eyes ear ears ophthalmic otic skin mouthwash rinse wash shampoo
+eye eyes ear ears ophthalmic otic skin mouthwash rinse wash shampoo compounded compound medical medicinal
 strips hp lp hfa diskus respimat ellipta turbohaler handihaler evohaler accuhaler easyhaler flexpen kwikpen
 solostar penfill autohaler dosepak dosepack ultra pennkinetic bp bpc usp ph eur paediatric pediatric gastro
 resistant pill pills boots superdrug lloyds tesco asda sainsburys kirkland equate cvs walgreens ratiopharm
