@@ -200,6 +200,75 @@ def _parameter_rows() -> list[dict]:
     return rows
 
 
+def _calibration_html() -> str:
+    """Calibration fit (full vs μ-only), IC50 profile likelihood plot and Sobol indices, if calibrated."""
+    from ..data import load_yaml
+
+    try:
+        cal = load_yaml("trials/calibrated.yaml")
+    except Exception:
+        return "<p class=muted>Not calibrated yet (ldnsim/data/trials/calibrated.yaml missing).</p>"
+    out = []
+    fit = cal.get("fit") or {}
+    if fit:
+        rows = []
+        for variant in ("full", "mu_only"):
+            f = fit.get(variant) or {}
+            rows.append(
+                f"<tr><td>{variant.replace('_', '-')}</td><td>{_fmt(f.get('chi2'), 2)}</td>"
+                f"<td>{f.get('n_targets', '–')}</td><td>{f.get('n_params', '–')}</td></tr>"
+            )
+        out.append(
+            "<p>Calibration fit to the published summaries (χ² = −2 log L + const; lower is better):</p>"
+            "<table><tr><th>model variant</th><th>χ²</th><th>targets</th><th>parameters</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+        trow = []
+        for r in (fit.get("full") or {}).get("targets", []):
+            trow.append(
+                f"<tr><td>{html.escape(str(r['preset']))}</td><td>{html.escape(str(r['quantity']))}</td>"
+                f"<td>{_fmt(r.get('published'), 3)}</td><td>{_fmt(r.get('simulated'), 3)}</td>"
+                f"<td>{_fmt(r.get('z'), 2)}</td></tr>"
+            )
+        if trow:
+            out.append(
+                "<table><tr><th>trial</th><th>quantity</th><th>published</th><th>calibrated model</th>"
+                "<th>z</th></tr>" + "".join(trow) + "</table>"
+            )
+    prof = (cal.get("profile") or {}).get("tlr4_ic50_nM")
+    if prof:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(5, 3))
+        xs = [r["value"] for r in prof]
+        ys = [r["chi2"] for r in prof]
+        ax.semilogx(xs, ys, "o-")
+        best = min(ys)
+        ax.axhline(best + 3.84, color="#b3261e", ls="--", lw=0.8, label="95% (Δχ² = 3.84)")
+        ax.set_xlabel("TLR4 IC50 of naltrexone (nM)")
+        ax.set_ylabel("profile χ²")
+        ax.legend(fontsize=8)
+        out.append(
+            "<p>Profile likelihood of the TLR4 IC50 (other parameters refitted):</p>"
+            + _fig_to_img(fig, "IC50 profile likelihood")
+        )
+    sens = cal.get("sensitivity")
+    if sens:
+        names = sens.get("parameters", [])
+        rows = []
+        for ep, si in (sens.get("endpoints") or {}).items():
+            cells = "".join(
+                f"<td>{_fmt(a, 2)} ± {_fmt(b, 2)}</td>" for a, b in zip(si["ST"], si["ST_conf"], strict=False)
+            )
+            rows.append(f"<tr><td>{html.escape(ep)}</td>{cells}</tr>")
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+        out.append(
+            f"<p>Global sensitivity (total Sobol index ± 95% CI half-width; {html.escape(sens['method'])}):"
+            f"</p><table><tr><th>endpoint</th>{head}</tr>" + "".join(rows) + "</table>"
+        )
+    return "".join(out)
+
+
 def render_report(res: TrialResult, extra: dict | None = None) -> str:
     """The report as one HTML string. ``extra`` may carry ``mu_only`` (summary of the μ-only run)."""
     s = res.summary
@@ -331,11 +400,12 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         for k, v in cal.items():
             ul.append(f"<li>calibrated {esc(k)}: {esc(str(v))}</li>")
     ul.append(
-        "<li>TLR4 IC50 of naltrexone is the key unknown of the model: prior log-uniform 10 nM–100 µM "
-        "(mechanism_models.md §3); the calibrated value and its profile-likelihood interval are in the "
-        "parameter table below.</li>"
+        "<li>TLR4 IC50 of naltrexone is the key unknown of the model (mechanism_models.md §3: prior "
+        "log-uniform over many decades); its calibrated value and profile-likelihood interval are below.</li>"
     )
-    parts.append("<ul>" + "".join(ul) + "</ul></section>")
+    parts.append("<ul>" + "".join(ul) + "</ul>")
+    parts.append(_calibration_html())
+    parts.append("</section>")
 
     prow = []
     for r in _parameter_rows():

@@ -121,8 +121,8 @@ def run_trial(
         design = load_design(design)
     if variant not in ("full", "mu-only"):
         raise InputError("variant", "unknown model variant", accepted="full, mu-only", value=variant)
-    n = int(patients or design.patients)
-    R = int(replicates or design.replicates)
+    n = int(design.patients if patients is None else patients)
+    R = int(design.replicates if replicates is None else replicates)
     if not 1 <= n <= 100000:
         raise InputError("patients", "out of range", accepted="1-100000", value=n)
     if not 1 <= R <= 10000 or n * R > 400000:

@@ -1,0 +1,49 @@
+"""``ldnsim trial`` / ``ldnsim demo`` JSON contract and report files (TEST DOUBLE of the model: fast)."""
+
+import json
+
+from ldnsim.cli import _register
+from ldnsim.cli._app import run
+
+_register()
+
+
+def test_trial_json_contract(fake_model, capsys):
+    rc = run(["trial", "younger2013", "--replicates", "2", "--patients", "16", "--seed", "3", "--json"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    doc = json.loads(out)  # exactly one JSON document
+    assert {"design", "arms", "contrasts", "replicates", "published", "disclaimer"} <= set(doc)
+    assert doc["design"]["patients"] == 16 and doc["design"]["replicates"] == 2 and doc["design"]["seed"] == 3
+    for arm in doc["arms"].values():
+        assert {"n", "pct_reduction_mean", "nrs_change_mean", "responder_rate"} <= set(arm)
+    c = doc["contrasts"][0]
+    assert {"a", "b", "endpoint", "difference", "ci95", "p_value"} <= set(c)
+    assert {"n", "power", "difference_ci95"} <= set(doc["replicates"])
+
+
+def test_trial_report_and_variant(fake_model, capsys, tmp_path):
+    f = tmp_path / "r.html"
+    args = ["trial", "younger2009", "--replicates", "2", "--report", str(f), "--variant", "mu-only"]
+    rc = run([*args, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and f.exists() and doc["report"] == str(f)
+    assert doc["design"]["variant"] == "mu-only"
+    assert "<section id=\"comparison\">" in f.read_text()
+
+
+def test_bad_inputs_exit_2(fake_model, capsys):
+    assert run(["trial", "younger2013", "--variant", "kappa", "--json"]) == 2
+    assert run(["trial", "younger2013", "--patients", "0", "--json"]) == 2
+    assert run(["trial", "younger2013", "--report", "x.pdf", "--json"]) == 2
+    assert run(["trial", "no-such-file.yaml", "--json"]) == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_demo_writes_report_and_json(fake_model, capsys, tmp_path):
+    rc = run(["demo", "--out", str(tmp_path), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert (tmp_path / "younger2013_report.html").exists()
+    assert json.loads((tmp_path / "younger2013.json").read_text())["design"]["name"] == "younger2013"
+    assert doc["report"].endswith("younger2013_report.html")
