@@ -198,6 +198,8 @@ def simulate(
 
     until_h = n_days * 24.0
     events = _events(regimen, until_h)
+    if not events and output == "daily":
+        n_sub = 1  # constant drivers: one sample per step is exact
     t_sub = (np.arange(n_steps * n_sub) + 0.5) * (dt_h / n_sub)
     drivers, conc, analytes, baseline = _drivers(events, t_sub, cov, p, n_pat)
     p["phi0"] = baseline["mu_endogenous"]

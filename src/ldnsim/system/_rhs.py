@@ -236,8 +236,9 @@ def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any)
     k_tol = xp.where(tol_target > tol, p["k_ton"], p["k_toff"])
     ptol = k_tol * tol_target
     ltol = k_tol
-    prod = xp.stack(xp.broadcast_arrays(pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol), axis=-1)
-    loss = xp.stack(xp.broadcast_arrays(lm, lq, la, l10, lt, ls, ll, le, lr, ltol), axis=-1)
+    z = 0.0 * f  # zeros of the full (sub-step × patient) shape: cheaper than broadcast_arrays
+    prod = xp.stack([x + z for x in (pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol)], axis=-1)
+    loss = xp.stack([x + z for x in (lm, lq, la, l10, lt, ls, ll, le, lr, ltol)], axis=-1)
     return prod, loss
 
 

@@ -1,0 +1,64 @@
+"""ESR covariate, the osteoarthritis negative control, and drugs whose files may not exist yet."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ldnsim.pk import known_drugs
+from ldnsim.simulate import simulate
+
+LDN = "naltrexone 4.5 mg nightly for 12 weeks"
+
+
+def test_higher_esr_gives_larger_ldn_response():
+    pts = pd.DataFrame({"esr_mm_h": [5.0, 15.0, 30.0, 60.0]})
+    base = simulate(None, days=84, patients=pts).pain_nrs.values[:, -1]
+    ldn = simulate(LDN, days=84, patients=pts).pain_nrs.values[:, -1]
+    resp = base - ldn
+    assert np.all(np.diff(resp) > 0.05)
+
+
+def test_osteoarthritis_gives_little_ldn_response(sim):
+    oa = sim(None, "osteoarthritis", days=90).pain_nrs.values[0]
+    oa_ldn = sim(LDN, "osteoarthritis", days=90).pain_nrs.values[0]
+    fm = sim(None, days=90).pain_nrs.values[0] - sim(LDN, days=90).pain_nrs.values[0]
+    assert abs(oa[83] - oa_ldn[83]) < 0.5
+    assert abs(oa[83] - oa_ldn[83]) < 0.3 * fm[83]
+
+
+DXM = "dextromethorphan 30 mg every 8 hours for 4 weeks"
+needs_dxm = pytest.mark.skipif("dextromethorphan" not in known_drugs(), reason="no dextromethorphan file")
+
+
+@needs_dxm
+def test_dextromethorphan_lowers_nmda_drive_and_cyp2d6_phenotypes_differ():
+    base = simulate(None, days=28)
+    ds = simulate(DXM, days=28, patients=pd.DataFrame({"cyp2d6": ["em", "pm"]}))
+    assert np.all(ds.nmda_drive.values[:, 20] < base.nmda_drive.values[0, 20] - 0.05)
+    block = ds.nmda_block.values[:, 7:].mean(axis=1)
+    assert max(block) > 2.0 * min(block)  # PM and EM differ several-fold
+
+
+@needs_dxm
+@pytest.mark.xfail(
+    strict=True,
+    reason="with the drug file's NMDA IC50s (DXM 550 nM, dextrorphan 200 nM) PM brain DXM (~400 nM) "
+    "out-blocks EM dextrorphan (~16 nM), so the PM/EM difference follows DXM, not dextrorphan, exposure",
+)
+def test_cyp2d6_difference_follows_dextrorphan_exposure():
+    ds = simulate(DXM, days=28, patients=pd.DataFrame({"cyp2d6": ["em", "pm"]}))
+    names = list(ds.analyte.values)
+    dxo = ds.effect_nM.values[:, 7:, names.index("dextrorphan")].mean(axis=1)
+    block = ds.nmda_block.values[:, 7:].mean(axis=1)
+    assert np.sign(block[0] - block[1]) == np.sign(dxo[0] - dxo[1])
+
+
+@pytest.mark.skipif("plus-naltrexone" not in known_drugs(), reason="no (+)-naltrexone drug file yet")
+def test_plus_naltrexone_acts_through_tlr4_without_mu_blockade():
+    ds = simulate("plus-naltrexone 4.5 mg nightly for 12 weeks", days=84)
+    base = simulate(None, days=84)
+    assert float(ds.mu_antagonist.max()) < 0.01
+    assert float(ds.tlr4_inhibition.mean()) > 0.05
+    assert ds.pain_nrs.values[0, -1] < base.pain_nrs.values[0, -1]
+    mu = simulate("plus-naltrexone 4.5 mg nightly for 12 weeks", days=84, variant="mu-only")
+    assert abs(mu.pain_nrs.values[0, -1] - base.pain_nrs.values[0, -1]) < 0.1
