@@ -118,7 +118,7 @@ def plan_restart(
     pct = float(value_of(hm["percentile"]))
     n = int(n_patients or value_of(hm["n_patients"]))
     seed = int(value_of(hm["seed"]) if seed is None else seed)
-    horizon = float(value_of(hm["horizon"]))
+    horizon = 2.0 * float(value_of(hm["horizon"]))  # opioids with long half-lives need a longer window
     days = float(course_days if course_days is not None else value_of(mm["days_on_opioid"]))
     if not (0 < days <= 3650):
         raise InputError("course_days", "out of range", accepted="> 0 and ≤ 3650 days", value=course_days)
@@ -148,8 +148,26 @@ def plan_restart(
         dose_mg = None
         rate = _RATE.search(opioid)
         duration = 0.0
-        form = "ir" if acting == "short" else ("sr" if acting == "long" else "patch")
-        if acting == "patch" and rate:
+        forms = set(load_drug(drug).formulations)
+        if acting == "patch":
+            if "patch" not in forms:
+                raise ModelUnavailable(f"PK file for {drug} has no patch formulation; model not run")
+            if not rate:
+                raise ModelUnavailable("no patch rate in the text (e.g. '25 mcg/h'); model not run")
+            form = "patch"
+        else:
+            prefer = (["sr"] if acting == "long" else []) + ["ir", "sl", "oral"]
+            form = next((f for f in prefer if f in forms), "")
+            if not form:
+                have = ", ".join(sorted(forms))
+                raise ModelUnavailable(f"PK file for {drug} has no oral formulation ({have})")
+            if cat == "long" and form != "sr":
+                # no ER formulation in the PK file: modelled as IR (shorter exposure → the label rule governs)
+                model["note"] = (
+                    f"PK file for {drug} has no extended-release formulation; modelled as {form!r}, which "
+                    "underestimates exposure; the label rule governs"
+                )
+        if acting == "patch":
             dose_mg = float(rate.group(1)) * 1e-3 * interval
             duration = interval
         else:
@@ -164,22 +182,18 @@ def plan_restart(
         t_end = events[-1].time_h + duration  # last dose (or patch removal)
         times = np.arange(t_end, t_end + horizon + 0.25, 0.25)
         covs = {"weight_kg": weight_kg, "hepatic": hepatic, "egfr_ml_min": egfr_ml_min, "cyp2d6": cyp2d6}
-        forms = set(load_drug(drug).formulations)
-        if form not in forms:
-            # no ER/patch formulation in the PK file: model as IR (shorter exposure → the label rule governs)
-            model["note"] = (
-                f"PK file for {drug} has no {form!r} formulation (has {', '.join(sorted(forms))}); "
-                "modelled as IR, which underestimates; the label rule governs"
-            )
-            form = "ir"
-            events = [
-                DoseEvent(time_h=e.time_h, drug=drug, dose_mg=e.dose_mg, formulation="ir") for e in events
-            ]
         model["formulation"] = form
         occ = population_occupancy(events, times, "mu_agonist", drugs=[drug], covariates=covs, n=n, seed=seed)
         p = np.percentile(occ, pct, axis=0)
         below = time_below(times, p, thr, t_end)
-        model_h = horizon if below is None else float(math.ceil(below))
+        if below is None:
+            model_h = horizon
+            model["note"] = (model.get("note", "") + "; " if model.get("note") else "") + (
+                f"p{pct:g} occupancy still ≥ {thr:.0%} at the end of the {horizon:g} h window: "
+                f"the model time is at least {horizon:g} h"
+            )
+        else:
+            model_h = float(math.ceil(below))
         model["hours_after_last_dose"] = model_h
         model["available"] = True
     except ModelUnavailable as exc:
