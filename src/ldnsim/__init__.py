@@ -11,4 +11,6 @@ __version__ = "0.1.0"
 
 DISCLAIMER = "For research and education only; not medical advice."
 
-__all__ = ["__version__", "DISCLAIMER"]
+from .simulate import simulate  # noqa: E402  (the system layer's one-call API)
+
+__all__ = ["__version__", "DISCLAIMER", "simulate"]

@@ -1,0 +1,96 @@
+"""ldnsim.simulate: the contract the trial and population layers rely on."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ldnsim
+from ldnsim.errors import InputError, UnknownNameError
+from ldnsim.regimen import DoseEvent, Regimen
+from ldnsim.system import STATE_NAMES
+
+LDN = "naltrexone 4.5 mg nightly for 12 weeks"
+
+
+def test_dataset_layout_daily():
+    ds = ldnsim.simulate(LDN, "fibromyalgia", days=10)
+    assert ds.sizes["patient"] == 1 and ds.sizes["time"] == 10
+    assert list(ds.time_days.values) == list(range(10))
+    np.testing.assert_allclose(ds.time_h.values, np.arange(10) * 24 + 12)
+    for v in ("pain_nrs", *STATE_NAMES, "cytokines", "glutamate", "nmda_drive", "opioid_tone",
+              "mu_antagonist", "mu_agonist", "mu_endogenous", "tlr4_inhibition", "nmda_block", "plasma_ng_ml",
+              "effect_nM"):
+        assert v in ds, v
+    assert ds.pain_nrs.dims == ("patient", "time")
+    assert ds.effect_nM.dims == ("patient", "time", "analyte")
+    assert "naltrexone" in list(ds.analyte.values)
+    assert ds.sizes["dose"] == 10 and float(ds.dose_mg.sum()) == pytest.approx(45.0)
+    assert ds.attrs["condition"] == "fibromyalgia" and ds.attrs["variant"] == "full"
+    assert ds.attrs["disclaimer"].startswith("For research and education")
+    assert ds.pain_nrs.attrs["units"] == "NRS 0-10"
+
+
+def test_regimen_forms_agree():
+    text = "naltrexone 4.5 mg nightly for 5 days"
+    a = ldnsim.simulate(text, days=8)
+    b = ldnsim.simulate(Regimen.parse(text), days=8)
+    c = ldnsim.simulate([DoseEvent(24.0 * i, "naltrexone", 4.5) for i in range(5)], days=8)
+    np.testing.assert_allclose(a.pain_nrs.values, b.pain_nrs.values)
+    np.testing.assert_allclose(a.pain_nrs.values, c.pain_nrs.values)
+
+
+def test_hourly_output():
+    ds = ldnsim.simulate(LDN, days=2, output="hourly")
+    assert ds.sizes["time"] == 48
+    np.testing.assert_allclose(ds.time_h.values, np.arange(48) + 0.5)
+    mu = ds.mu_antagonist.values[0]
+    assert mu.max() > 2 * mu[:1].min() or mu.argmax() > 0  # the nightly pulse is resolved
+
+
+def test_patient_table_columns_are_used_per_patient():
+    pts = pd.DataFrame({"weight_kg": [60.0, 90.0], "cyp2d6": ["em", "pm"], "esr_mm_h": [5.0, 40.0],
+                        "glial_drive": [0.68, 0.8], "k_Sd": [0.0012, 0.002], "subject_id": ["a", "b"]})
+    ds = ldnsim.simulate(LDN, days=5, patients=pts)
+    assert ds.sizes["patient"] == 2
+    used = ds.attrs["patient_columns_used"].split(",")
+    assert set(used) == {"weight_kg", "cyp2d6", "esr_mm_h", "glial_drive", "k_Sd"}
+    assert not np.allclose(ds.pain_nrs.values[0], ds.pain_nrs.values[1])
+
+
+def test_vectorised_patients_match_single_runs():
+    pts = pd.DataFrame({"glial_drive": [0.68, 0.75]})
+    both = ldnsim.simulate(LDN, days=20, patients=pts).pain_nrs.values
+    one = ldnsim.simulate(LDN, days=20, params={"glial_drive": 0.75}).pain_nrs.values
+    np.testing.assert_allclose(both[1], one[0], rtol=1e-9)
+
+
+def test_untreated_has_no_doses_and_constant_drivers():
+    ds = ldnsim.simulate(None, days=3)
+    assert ds.sizes["dose"] == 0 and ds.sizes["analyte"] == 0
+    assert float(ds.mu_antagonist.max()) == 0.0
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"days": 0}, "days"),
+        ({"days": "x"}, "days"),
+        ({"output": "weekly"}, "output"),
+        ({"variant": "tlr4-only"}, "variant"),
+        ({"patients": [1, 2]}, "patients"),
+        ({"regimen": 42}, "regimen"),
+        ({"esr_mm_h": -5}, "esr_mm_h"),
+        ({"dt_h": 7}, "dt_h"),
+    ],
+)
+def test_bad_input_names_the_field(kw, field):
+    with pytest.raises(InputError) as exc:
+        ldnsim.simulate(**{"days": 5, **kw})
+    assert exc.value.field == field
+
+
+def test_unknown_condition_and_drug():
+    with pytest.raises(UnknownNameError):
+        ldnsim.simulate(None, "fibromyalga", days=2)
+    with pytest.raises(InputError):
+        ldnsim.simulate("unobtainium 5 mg daily", days=2)
