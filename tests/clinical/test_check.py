@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldnsim.clinical.fhir import entries_from_fhir, load_bundle
 from ldnsim.clinical.screen import screen, screen_entry
@@ -227,3 +229,13 @@ def test_every_rule_and_caution_has_source_and_grade():
         assert r["evidence"] and source_list(r["sources"]), rid
     for cid, c in monitoring_doc()["cautions"].items():
         assert c["evidence"] and c["sources"], cid
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=60).filter(lambda s: s.strip()))
+def test_any_text_screens_to_a_valid_severity(text):
+    got = screen_entry(text)
+    assert got["severity"] in ("none", "info", "unknown", "warning", "critical")
+    if not got["recognised"]:
+        assert got["severity"] in ("unknown", "critical")
