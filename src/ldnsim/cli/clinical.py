@@ -255,6 +255,7 @@ def compound(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default localhost only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
+    json_out: bool = typer.Option(False, "--json", help="Print the service description (one JSON document)."),
 ) -> None:
     """Run the CDS Hooks service (discovery at /cds-services). Localhost by default."""
     try:
@@ -265,5 +266,11 @@ def serve(
         raise InputError("serve", f"needs the web extra (pip install 'ldnsim[web]'): {exc}") from exc
     if not (0 < port < 65536):
         raise InputError("port", "out of range", accepted="1-65535", value=port)
-    typer.echo(f"ldnsim CDS Hooks service on http://{host}:{port}/cds-services — {DISCLAIMER}", err=True)
+    url = f"http://{host}:{port}/cds-services"
+    if json_out:
+        from ..web.cds_hooks import discovery
+
+        emit_json({"discovery_url": url, **discovery(), "disclaimer": DISCLAIMER})
+    else:
+        typer.echo(f"ldnsim CDS Hooks service on {url} — {DISCLAIMER}")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
