@@ -283,7 +283,7 @@ def test_ldnsim_serve_subprocess():
 
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ldnsim", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ldnsim", "serve", "--port", str(port), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -297,6 +297,10 @@ def test_ldnsim_serve_subprocess():
         else:
             pytest.fail("ldnsim serve did not answer")
         assert r.status_code == 200 and len(r.json()["services"]) == 3
+        import json
+
+        first = json.loads(proc.stdout.readline())
+        assert first["discovery_url"].endswith("/cds-services") and first["disclaimer"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
