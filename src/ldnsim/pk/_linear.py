@@ -315,7 +315,7 @@ def solve(
     dts = np.where(seg >= 0, times - bp_times[np.maximum(seg, 0)], 0.0)
     prop.prepare(np.concatenate([lengths, dts]))
     # carry the state across breakpoints
-    X = np.zeros((P, m, K))  # state just after each breakpoint
+    X = np.empty((P, K, m))  # state just after each breakpoint
     cur = np.zeros((P, m))
     Bin = sys.B  # (P, m, nch)
     rates = np.zeros(bolus.shape[1])
@@ -328,11 +328,11 @@ def solve(
             rates = rates + rate_delta[k]
             rates[np.abs(rates) < 1e-12 * max(1.0, np.abs(rate_delta).max())] = 0.0
             cur[:, n:] = rates
-        X[:, :, k] = cur
+        X[:, k, :] = cur
     if not np.all(np.isfinite(X)):
         raise SolverError(f"{sys.drug}: the PK state became non-finite; check the drug parameters")
     # outputs, in blocks of whole segments; out is (P, T, O) so that a regular block is one matmul
-    Xt = np.ascontiguousarray(X.transpose(0, 2, 1)).astype(dtype, copy=False)  # (P, K, m)
+    Xt = X.astype(dtype, copy=False)  # (P, K, m)
     rows_t = rows.astype(float)
     valid_idx = np.nonzero(seg >= 0)[0]
     if valid_idx.size == 0:
@@ -382,19 +382,28 @@ def solve(
             g = h
             continue
         prop.prepare(us)
-        E = np.stack([prop(hh) for hh in us], axis=1)  # (P, U, m, m)
-        # G[p, k, u*O + o] = sum_j rows[p, o, j] E[p, u, j, k]
-        G = np.einsum("poj,pujk->pkuo", rows_t, E, optimize=True).reshape(P, m, U * O).astype(dtype)
-        per = max(1, budget // max(1, U * O * S))
-        for p0 in range(0, P, per):
-            p1 = min(P, p0 + per)
-            Y = np.matmul(Xt[p0:p1, ss, :], G[p0:p1])  # (pc, S, U*O)
-            if clip:
-                np.maximum(Y, 0.0, out=Y)
-            if regular:
-                out[p0:p1, blk[0] : blk[-1] + 1, :] = Y.reshape(p1 - p0, S * U, O)
-            else:
-                Y = Y.reshape(p1 - p0, S, U, O)
+        # G[p, k, u*O + o] = sum_j rows[p, o, j] E_u[p, j, k]
+        G = np.empty((P, m, U, O), dtype=dtype)
+        for iu, hh in enumerate(us):
+            G[:, :, iu, :] = np.matmul(rows_t, prop(hh)).transpose(0, 2, 1)
+        G = G.reshape(P, m, U * O)
+        if regular:
+            # outputs of consecutive segments are consecutive times: write the products in place
+            t0, t1 = blk[0], blk[-1] + 1
+            per = max(1, budget // max(1, U * O * S))
+            for p0 in range(0, P, per):
+                p1 = min(P, p0 + per)
+                dst = out[p0:p1, t0:t1, :].reshape(p1 - p0, S, U * O)
+                np.matmul(Xt[p0:p1, ss[0] : ss[-1] + 1, :], G[p0:p1], out=dst)
+                if clip:
+                    np.maximum(dst, 0.0, out=dst)
+        else:
+            per = max(1, budget // max(1, U * O * S))
+            for p0 in range(0, P, per):
+                p1 = min(P, p0 + per)
+                Y = np.matmul(Xt[p0:p1, ss, :], G[p0:p1]).reshape(p1 - p0, S, U, O)
+                if clip:
+                    np.maximum(Y, 0.0, out=Y)
                 out[p0:p1, blk, :] = Y[:, sinv, uinv, :]
         g = h
     return out

@@ -163,6 +163,7 @@ def simulate_pk(
     *,
     amounts: bool = False,
     dtype=np.float64,
+    variables: tuple[str, ...] = ("plasma_ng_ml", "effect_nM"),
 ) -> xr.Dataset:
     """Exact linear PK of any sequence of dose events, for one or many patients.
 
@@ -175,6 +176,8 @@ def simulate_pk(
     amounts: also return ``amount_mg`` (patient, time, compartment; mg parent-equivalents, sinks
         included) and ``dosed_mg`` (time, drug) for mass-balance checks.
     dtype: float dtype of the outputs (``np.float32`` halves memory for large populations).
+    variables: which of ``plasma_ng_ml`` / ``effect_nM`` to compute (a population run that only
+        feeds the receptor layer can ask for ``("effect_nM",)`` and halve time and memory).
 
     Returns an ``xarray.Dataset`` with dims (patient, time, analyte), coordinate ``time_h``, and
     ``plasma_ng_ml`` (total plasma, ng/mL) and ``effect_nM`` (unbound effect-site/brain, nM).
@@ -184,6 +187,11 @@ def simulate_pk(
         raise InputError("times_h", "must be a non-empty 1-D array of hours", value=f"shape {t.shape}")
     if not np.all(np.isfinite(t)):
         raise InputError("times_h", "must be finite")
+    variables = tuple(variables)
+    if not variables or any(v not in ("plasma_ng_ml", "effect_nM") for v in variables):
+        raise InputError("variables", "unknown output variable", accepted="plasma_ng_ml, effect_nM",
+                         value=variables)
+    want_p, want_e = "plasma_ng_ml" in variables, "effect_nM" in variables
     evs = normalise_events(events, float(t.max()))
     if isinstance(covariates, Mapping):
         covariates = Covariates(**covariates)
@@ -213,7 +221,8 @@ def simulate_pk(
         sys = build_drug_system(d, channels, cov, eta, sinks=amounts)
         P_out = max(P_out, sys.A.shape[0])
         bp, bol, rate = _breakpoints(devs, channels, spec)
-        rows = [sys.plasma, sys.effect]
+        na = len(sys.analytes)
+        rows = ([sys.plasma] if want_p else []) + ([sys.effect] if want_e else [])
         if amounts:
             mass_idx = np.nonzero(sys.mass)[0]
             sel = np.zeros((sys.A.shape[0], mass_idx.size, sys.m))
@@ -222,39 +231,44 @@ def simulate_pk(
             comp_names += [f"{d}.{sys.states[i]}" for i in mass_idx]
         R = np.concatenate(rows, axis=1)
         Y = solve(sys, bp, bol, rate, ts, R, dtype=dtype)  # (P, T, O)
-        na = len(sys.analytes)
-        results.append((sys.analytes, Y[:, :, :na], Y[:, :, na : 2 * na]))
+        k = 0
+        pl = ef = None
+        if want_p:
+            pl, k = Y[:, :, :na], na
+        if want_e:
+            ef, k = Y[:, :, k : k + na], k + na
+        results.append((sys.analytes, pl, ef))
         if amounts:
-            comp_blocks.append(Y[:, :, 2 * na :])
+            comp_blocks.append(Y[:, :, k:])
             dosed.append(_dosed(devs, spec, ts))
         for a in sys.analytes:
             if a not in analyte_names:
                 analyte_names.append(a)
     T = ts.size
     nA = len(analyte_names)
-    if len(results) == 1 and results[0][1].shape[0] == P_out:
+    if len(results) == 1 and Y.shape[0] == P_out:
         plasma, effect = results[0][1], results[0][2]
     else:
-        plasma = np.zeros((P_out, T, nA), dtype=dtype)
-        effect = np.zeros((P_out, T, nA), dtype=dtype)
+        plasma = np.zeros((P_out, T, nA), dtype=dtype) if want_p else None
+        effect = np.zeros((P_out, T, nA), dtype=dtype) if want_e else None
         for names, pl, ef in results:
             for i, a in enumerate(names):
                 j = analyte_names.index(a)
-                plasma[:, :, j] += pl[:, :, i]
-                effect[:, :, j] += ef[:, :, i]
+                if want_p:
+                    plasma[:, :, j] += pl[:, :, i]
+                if want_e:
+                    effect[:, :, j] += ef[:, :, i]
     inv = np.empty_like(order)
     inv[order] = np.arange(order.size)
     sorted_already = bool(np.all(order == np.arange(order.size)))
-    if not sorted_already:
-        plasma = plasma[:, inv]
-        effect = effect[:, inv]
     coords = {"patient": np.arange(P_out), "time_h": ("time", t), "analyte": analyte_names}
-    data = {
-        "plasma_ng_ml": (("patient", "time", "analyte"), plasma,
-                         {"units": "ng/mL", "long_name": "total plasma concentration"}),
-        "effect_nM": (("patient", "time", "analyte"), effect,
-                      {"units": "nM", "long_name": "unbound effect-site (brain) concentration"}),
-    }
+    data = {}
+    if want_p:
+        data["plasma_ng_ml"] = (("patient", "time", "analyte"), plasma if sorted_already else plasma[:, inv],
+                                {"units": "ng/mL", "long_name": "total plasma concentration"})
+    if want_e:
+        data["effect_nM"] = (("patient", "time", "analyte"), effect if sorted_already else effect[:, inv],
+                             {"units": "nM", "long_name": "unbound effect-site (brain) concentration"})
     if amounts:
         amt = np.concatenate([np.broadcast_to(b, (P_out,) + b.shape[1:]) for b in comp_blocks], axis=2)
         if not sorted_already:
