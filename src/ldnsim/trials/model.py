@@ -21,21 +21,18 @@ __all__ = ["phase_days", "sequence_regimen", "simulate_pain", "format_dose"]
 
 #: variables kept (patient mean by day) for the report's mechanism panel, when the model returns them
 MECHANISM_VARS = (
-    "M",
-    "A",
-    "C",
-    "S",
-    "L",
-    "E",
-    "R_mu",
-    "Rmu",
-    "theta_T",
-    "occ_tlr4",
-    "o_X",
-    "occ_mu_antagonist",
-    "F",
-    "G",
-    "N",
+    "tlr4_inhibition",
+    "mu_antagonist",
+    "microglia",
+    "cytokines",
+    "glutamate",
+    "nmda_drive",
+    "sensitisation",
+    "latent_sensitisation",
+    "endorphin",
+    "mu_density",
+    "opioid_tone",
+    "firing",
 )
 
 
@@ -179,11 +176,12 @@ def simulate_pain(
 
         raise SolverError("the model returned non-finite pain values")
     mech: dict[str, np.ndarray] = {}
-    for name in getattr(ds, "data_vars", {}):
-        if name == "pain_nrs":
-            continue
+    present = [v for v in MECHANISM_VARS if v in getattr(ds, "data_vars", {})]
+    if not present:  # another model: keep its first few patient x time variables
+        present = [v for v in getattr(ds, "data_vars", {}) if v != "pain_nrs"][:8]
+    for name in present:
         da = ds[name]
-        if set(da.dims) == {"patient", "time"} and (name in MECHANISM_VARS or len(mech) < 12):
+        if set(da.dims) == {"patient", "time"}:
             v = np.asarray(da.transpose("patient", "time").values, float)[:, :n_days]
             if np.all(np.isfinite(v)):
                 mech[name] = v.mean(axis=0)

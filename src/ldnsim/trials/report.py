@@ -146,8 +146,10 @@ def _mechanism(res: TrialResult) -> str:
     if not res.mechanism:
         return "<p class=muted>The model returned no mechanism variables.</p>"
     groups = list(res.mechanism.items())
-    names = sorted({k for _, g in groups for k in g})
-    names = [n for n in names if n != "_w"][:8]
+    names: list[str] = []
+    for _, g in groups:
+        names += [k for k in g if k != "_w" and k not in names]
+    names = names[:12]
     if not names:
         return "<p class=muted>The model returned no mechanism variables.</p>"
     ncol = 4
