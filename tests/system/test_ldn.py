@@ -70,3 +70,21 @@ def test_dose_events_are_in_the_result(sim):
     assert float(ds.dose_mg[0]) == pytest.approx(4.5)
     assert list(ds.dose_time_h.values[:2]) == [0.0, 24.0]
     assert DoseEvent  # the contract the events follow
+
+
+def test_a_patient_near_the_fold_crosses_the_separatrix_and_stays_low():
+    """Bistability: a patient just above the fold (glial drive 0.68 vs 0.72 in the preset) leaves the
+    high-pain branch during 24 weeks of LDN and stays low after stopping; the preset patient returns."""
+    import pandas as pd
+
+    from ldnsim.simulate import simulate
+
+    pts = pd.DataFrame({"glial_drive": [0.68, 0.72]})
+    regimen = "naltrexone 4.5 mg nightly for 24 weeks"
+    base = simulate(None, days=300, patients=pts).pain_nrs.values
+    ldn = simulate(regimen, days=300, patients=pts).pain_nrs.values
+    assert (base[:, 0] > 6.0).all()  # both start on the high branch
+    near, preset = ldn
+    assert near[299] < base[0, 299] - 1.2  # 4 months after stopping: still low …
+    assert abs(near[299] - near[250]) < 0.15  # … and settled there
+    assert preset[299] > preset[200] + 0.2  # the preset patient's pain is returning

@@ -15,6 +15,7 @@ from ._params import (
     parameter_entries,
     parameter_names,
     parameter_table,
+    parameter_table_markdown,
     resolve_params,
 )
 from ._rhs import (
@@ -49,6 +50,7 @@ __all__ = [
     "parameter_entries",
     "parameter_names",
     "parameter_table",
+    "parameter_table_markdown",
     "production_loss",
     "resolve_params",
     "rhs",

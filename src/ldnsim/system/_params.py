@@ -28,7 +28,13 @@ __all__ = [
     "parameter_table",
     "VARIANTS",
     "resolve_params",
+    "parameter_table_markdown",
+    "DOC_TABLE_BEGIN",
+    "DOC_TABLE_END",
 ]
+
+DOC_TABLE_BEGIN = "<!-- BEGIN generated parameter table (ldnsim.system.parameter_table_markdown) -->"
+DOC_TABLE_END = "<!-- END generated parameter table -->"
 
 PARAMETERS_FILE = "system/parameters.yaml"
 CONDITIONS_FILE = "system/conditions.yaml"
@@ -183,3 +189,27 @@ def parameter_table() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _cell(x: Any) -> str:
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def parameter_table_markdown() -> str:
+    """The system parameter table as Markdown (docs/model.md embeds it between the marker comments)."""
+    lines = [
+        DOC_TABLE_BEGIN,
+        "",
+        "| group | parameter | value | unit | prior | provenance |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in parameter_table():
+        prior = ""
+        if isinstance(r["prior"], dict):
+            prior = ", ".join(f"{k}={v}" for k, v in r["prior"].items())
+        lines.append(
+            f"| {_cell(r['group'])} | `{_cell(r['name'])}` | {_cell(r['value'])} | {_cell(r['unit'])} | "
+            f"{_cell(prior)} | {_cell(r['provenance'])} |"
+        )
+    lines += ["", DOC_TABLE_END]
+    return "\n".join(lines)

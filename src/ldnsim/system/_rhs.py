@@ -237,8 +237,8 @@ def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any)
     ptol = k_tol * tol_target
     ltol = k_tol
     z = 0.0 * f  # zeros of the full (sub-step × patient) shape: cheaper than broadcast_arrays
-    prod = xp.stack([x + z for x in (pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol)], axis=-1)
-    loss = xp.stack([x + z for x in (lm, lq, la, l10, lt, ls, ll, le, lr, ltol)], axis=-1)
+    prod = xp.stack([v + z for v in (pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol)], axis=-1)
+    loss = xp.stack([v + z for v in (lm, lq, la, l10, lt, ls, ll, le, lr, ltol)], axis=-1)
     return prod, loss
 
 
