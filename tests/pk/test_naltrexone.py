@@ -105,3 +105,14 @@ def test_nightly_ldn_reaches_steady_state_without_nan():
     assert np.all(np.isfinite(c))
     day = 48
     assert c[-day:].max() == pytest.approx(c[-2 * day : -day].max(), rel=1e-3)
+
+
+def test_bertolotti_auc0_24_at_100mg():
+    """Bertolotti 1997 controls, 100 mg: AUC0-24 naltrexone 200 +/- 97, 6beta-naltrexol 2467 ng*h/mL."""
+    t = np.arange(0, 24.0001, 0.01)
+    ds = simulate_pk([DoseEvent(0, "naltrexone", 100)], t)
+    names = ("naltrexone", "6beta-naltrexol")
+    auc = {a: np.trapezoid(ds.plasma_ng_ml.sel(analyte=a).values[0], t) for a in names}
+    assert auc["naltrexone"] == pytest.approx(200, rel=0.3)
+    assert auc["6beta-naltrexol"] == pytest.approx(2467, rel=0.1)
+    assert auc["6beta-naltrexol"] / auc["naltrexone"] == pytest.approx(12.3, rel=0.25)
