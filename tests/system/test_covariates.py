@@ -53,12 +53,26 @@ def test_cyp2d6_difference_follows_dextrorphan_exposure():
     assert np.sign(block[0] - block[1]) == np.sign(dxo[0] - dxo[1])
 
 
-@pytest.mark.skipif("plus-naltrexone" not in known_drugs(), reason="no (+)-naltrexone drug file yet")
+def _tlr4_only_drug():
+    """A drug whose parent is a TLR4 antagonist without μ affinity ((+)-naltrexone), if one is shipped."""
+    from ldnsim.receptors import ligand_table
+
+    for name, lig in ligand_table().items():
+        if lig.tlr4_role == "antagonist" and lig.mu_role is None and name == lig.drug:
+            return lig.drug
+    return None
+
+
+PLUS_NTX = _tlr4_only_drug()
+
+
+@pytest.mark.skipif(PLUS_NTX is None, reason="no (+)-naltrexone drug file yet")
 def test_plus_naltrexone_acts_through_tlr4_without_mu_blockade():
-    ds = simulate("plus-naltrexone 4.5 mg nightly for 12 weeks", days=84)
+    regimen = f"{PLUS_NTX} 4.5 mg nightly for 12 weeks"
+    ds = simulate(regimen, days=84)
     base = simulate(None, days=84)
-    assert float(ds.mu_antagonist.max()) < 0.01
-    assert float(ds.tlr4_inhibition.mean()) > 0.05
-    assert ds.pain_nrs.values[0, -1] < base.pain_nrs.values[0, -1]
-    mu = simulate("plus-naltrexone 4.5 mg nightly for 12 weeks", days=84, variant="mu-only")
-    assert abs(mu.pain_nrs.values[0, -1] - base.pain_nrs.values[0, -1]) < 0.1
+    assert float(ds.mu_antagonist.max()) < 1e-6  # no μ blockade
+    assert float(ds.tlr4_inhibition.values[0, 7:].mean()) > 0.05
+    assert ds.pain_nrs.values[0, -1] < base.pain_nrs.values[0, -1] - 0.3
+    mu = simulate(regimen, days=84, variant="mu-only")
+    assert abs(mu.pain_nrs.values[0, -1] - base.pain_nrs.values[0, -1]) < 0.05  # nothing without TLR4
