@@ -229,10 +229,20 @@ class Propagators:
                 self.base = h0
                 self.pow2 = [expm_batched(self.A * h0)]
             need = int(jj.max())
-            while (1 << (len(self.pow2) - 1)) < need:
-                self.pow2.append(self.pow2[-1] @ self.pow2[-1])
-            for h, j in zip(missing, jj.astype(np.int64), strict=True):
-                self.cache[_key(h)] = self._power(int(j))
+            js = jj.astype(np.int64)
+            if need <= 4 * js.size + 16:
+                # dense set of multiples: successive products E^j = E^(j-1) E, one matmul each
+                want = {int(j): h for h, j in zip(missing, js, strict=True)}
+                cur = None
+                for j in range(1, need + 1):
+                    cur = self.pow2[0] if cur is None else cur @ self.pow2[0]
+                    if j in want:
+                        self.cache[_key(want[j])] = cur
+            else:
+                while (1 << (len(self.pow2) - 1)) < need:
+                    self.pow2.append(self.pow2[-1] @ self.pow2[-1])
+                for h, j in zip(missing, js, strict=True):
+                    self.cache[_key(h)] = self._power(int(j))
         else:
             chunk = max(1, 2_000_000 // max(1, self.A[..., 0, 0].size * self.A.shape[-1] ** 2))
             for i in range(0, missing.size, chunk):
@@ -314,21 +324,32 @@ def solve(
     lengths = np.diff(bp_times)
     dts = np.where(seg >= 0, times - bp_times[np.maximum(seg, 0)], 0.0)
     prop.prepare(np.concatenate([lengths, dts]))
-    # carry the state across breakpoints
+    # carry the state across breakpoints: x_k = E(len) x_{k-1} + bolus_k (cost linear in K)
     X = np.empty((P, K, m))  # state just after each breakpoint
-    cur = np.zeros((P, m))
     Bin = sys.B  # (P, m, nch)
     rates = np.zeros(bolus.shape[1])
+    rate_tol = 1e-12 * max(1.0, float(np.abs(rate_delta).max()))
+    Et = {}  # transposed propagators (P, m, m), so that a step is one batched row-vector product
+    has_bolus = bolus.any(axis=1)
+    has_rate = rate_delta.any(axis=1)
+    bol_vec: dict[bytes, np.ndarray] = {}
+    buf = np.zeros((P, 1, m))
     for k in range(K):
         if k:
-            cur = (prop(lengths[k - 1]) @ cur[:, :, None])[:, :, 0]
-        if bolus[k].any():
-            cur = cur + Bin @ bolus[k]
-        if rate_delta[k].any():
+            h = _key(lengths[k - 1])
+            if h not in Et:
+                Et[h] = np.ascontiguousarray(prop(h).transpose(0, 2, 1))
+            buf = np.matmul(buf, Et[h])
+        if has_bolus[k]:
+            key = bolus[k].tobytes()
+            if key not in bol_vec:
+                bol_vec[key] = (Bin @ bolus[k])[:, None, :]
+            buf += bol_vec[key]
+        if has_rate[k]:
             rates = rates + rate_delta[k]
-            rates[np.abs(rates) < 1e-12 * max(1.0, np.abs(rate_delta).max())] = 0.0
-            cur[:, n:] = rates
-        X[:, k, :] = cur
+            rates[np.abs(rates) < rate_tol] = 0.0
+            buf[:, 0, n:] = rates
+        X[:, k, :] = buf[:, 0, :]
     if not np.all(np.isfinite(X)):
         raise SolverError(f"{sys.drug}: the PK state became non-finite; check the drug parameters")
     # outputs, in blocks of whole segments; out is (P, T, O) so that a regular block is one matmul
