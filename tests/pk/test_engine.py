@@ -194,3 +194,13 @@ def test_unknown_drug_suggests_nearest():
 def test_bad_eta_key():
     with pytest.raises(InputError, match="unknown random-effect key"):
         simulate_pk([DoseEvent(0, "naltrexone", 1)], [1.0], eta={"naltrexone.XX": np.zeros(3)})
+
+
+def test_segments_without_output_times():
+    """Two doses between consecutive output times (a segment with no outputs) — equals superposition."""
+    evs = [DoseEvent(t0 + d, "naltrexone", 4.5) for d in (0.0, 24.0, 48.0) for t0 in (0.2, 0.4)]
+    t = np.arange(0, 72, 1.0)
+    eta = sample_eta(load_drug("naltrexone"), 3, rng=4)
+    total = simulate_pk(evs, t, eta=eta).effect_nM.values
+    parts = sum(simulate_pk([e], t, eta=eta).effect_nM.values for e in evs)
+    assert np.allclose(total, parts, rtol=1e-9, atol=1e-14)

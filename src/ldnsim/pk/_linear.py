@@ -386,6 +386,7 @@ def solve(
         regular = (
             blk.size == U * S
             and blk[-1] - blk[0] == blk.size - 1
+            and ss[-1] - ss[0] == S - 1
             and np.array_equal(uinv, np.tile(np.arange(U), S))
         )
         if not regular and U * S > 8 * blk.size + 64 and blk.size > 1:
