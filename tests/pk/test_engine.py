@@ -204,3 +204,23 @@ def test_segments_without_output_times():
     total = simulate_pk(evs, t, eta=eta).effect_nM.values
     parts = sum(simulate_pk([e], t, eta=eta).effect_nM.values for e in evs)
     assert np.allclose(total, parts, rtol=1e-9, atol=1e-14)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    doses=st.lists(st.tuples(st.floats(0, 60), st.floats(0.1, 50), st.sampled_from(["ir", "sr", "liquid"])),
+                   min_size=1, max_size=5),
+    times=st.lists(st.floats(-5, 120), min_size=1, max_size=60),
+)
+def test_any_grid_any_events_superposition_and_mass_balance(doses, times):
+    """Unsorted, duplicated, negative output times; mixed formulations: superposition of single doses
+    and dosed = eliminated + remaining."""
+    t = np.asarray(times)
+    evs = [DoseEvent(t0, "naltrexone", d, f) for t0, d, f in doses]
+    eta = {"naltrexone.CL": np.array([0.0, 0.3]), "ir.ka": np.array([-0.2, 0.4])}
+    ds = simulate_pk(evs, t, eta=eta, amounts=True)
+    parts = sum(simulate_pk([e], t, eta=eta).plasma_ng_ml.values for e in evs)
+    assert np.allclose(ds.plasma_ng_ml.values, parts, rtol=1e-8, atol=1e-12)
+    dosed = ds.dosed_mg.values[:, 0]
+    total = ds.amount_mg.sum("compartment").values
+    assert np.all(np.abs(total - dosed) <= 1e-9 * max(dosed.max(), 1e-12))

@@ -223,7 +223,9 @@ class Propagators:
         h0 = float(missing.min()) if self.base is None else self.base
         ratio = missing / h0
         jj = np.rint(ratio)
-        lattice = bool(np.all(np.abs(ratio - jj) <= 1e-9 * np.maximum(ratio, 1.0)) and jj.max() < 2**40)
+        on = np.abs(ratio - jj) <= 1e-9 * np.maximum(ratio, 1.0)
+        # powers of one exponential only for small multiples (round-off grows with the exponent)
+        lattice = bool(np.all(on) and jj.max() <= 4096)
         if lattice:
             if self.base is None:
                 self.base = h0
