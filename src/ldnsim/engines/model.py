@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["occupancy_xp", "PKBlock", "pk_blocks", "receptor_constants"]
+__all__ = ["occupancy_xp", "PKBlock", "pk_blocks", "receptor_constants", "LdnModel"]
 
 
 def receptor_constants(analytes: Sequence[str], params: Mapping[str, float] | None = None) -> dict[str, Any]:
@@ -129,3 +129,138 @@ def pk_blocks(
             lag_h=lag, release_h=rel, base_fraction=bfs,
         )
     return out
+
+
+# ------------------------------------------------------------------------------------------ the whole model
+
+
+class _Chunk:
+    """Set-up of one population chunk: parameters, initial state, PK in modal form, driver samples."""
+
+    def __init__(self, model: LdnModel, pats: Mapping[str, np.ndarray]):
+        from ..system import healthy_state, high_branch_start, resolve_params, steady_state
+        from .pk import population_pk
+
+        n = int(pats["_n"])
+        self.n = n
+        overrides = {k[2:]: v for k, v in pats.items() if k.startswith("p:")}
+        overrides.update(model.params)
+        esr = pats.get("esr_mm_h")
+        p = resolve_params(model.cond, n, overrides=overrides, esr_mm_h=esr, variant=model.variant)
+        self.ic50 = np.asarray(p["tlr4_ic50_nM"], dtype=float)
+        base = occupancy_xp({}, receptor_constants([], {"tlr4_ic50_nM": self.ic50}), np)
+        baseline = {k: np.broadcast_to(np.asarray(base.get(k, 0.0), dtype=float), (n,))
+                    for k in model.driver_names}
+        p["phi0"] = np.array(baseline["mu_endogenous"], dtype=float)
+        self.p = p
+        guess = high_branch_start(np, n) if model.cond["start"] == "high" else healthy_state(np, n)
+        self.y0 = steady_state(guess, {k: v[None, :] for k, v in baseline.items()}, p)
+        self.baseline = baseline
+        self.model = model
+        self.pk = None
+        if model.events:
+            cov = None
+            covs = {k: pats[k] for k in ("weight_kg", "hepatic", "egfr_ml_min", "cyp2d6") if k in pats}
+            if covs:
+                from ..pk import Covariates
+
+                cov = Covariates(**covs)
+            eta = {k[4:]: v for k, v in pats.items() if k.startswith("eta:")} or None
+            self.pk = population_pk(model.events, model.days * 24.0 + 1.0, cov, eta)
+            if self.pk.P != n:  # identical patients: broadcast the one PK system
+                self.pk.broadcast(n)
+            self.consts = receptor_constants(self.pk.analytes, {"tlr4_ic50_nM": self.ic50})
+            self.uld = [i for i, a in enumerate(self.pk.analytes) if a in ("naltrexone", "naloxone")]
+            self.k_uld = np.asarray(p["K_uld_pM"], dtype=float) * 1e-3
+            self._blocks = self.pk.iter_blocks(model.sample_times)
+            self._buf: list[np.ndarray] = []
+            self._have = 0
+
+    def drivers(self, k: int) -> dict[str, np.ndarray]:
+        """Driver samples of macro-step ``k`` (consecutive calls), each (n_sub, P)."""
+        m = self.model
+        if self.pk is None:
+            return {name: v[None, :] for name, v in self.baseline.items()}
+        need = m.n_sub
+        while self._have < need:
+            _, _, blk = next(self._blocks)
+            self._buf.append(blk)
+            self._have += blk.shape[-1]
+        allb = np.concatenate(self._buf, axis=-1) if len(self._buf) > 1 else self._buf[0]
+        eff_all = allb[:, len(self.pk.analytes):]
+        eff, rest = eff_all[:, :, :need], allb[:, :, need:]
+        self._buf = [rest] if rest.shape[-1] else []
+        self._have -= need
+        eff = np.maximum(eff, 0.0).transpose(1, 2, 0)  # (analytes, n_sub, P)
+        occ = occupancy_xp({a: eff[i] for i, a in enumerate(self.pk.analytes)}, self.consts, np)
+        out = {k: np.ascontiguousarray(np.broadcast_to(occ.get(k, 0.0), eff.shape[1:]))
+               for k in m.driver_names if k != "uld_site"}
+        c_uld = sum((eff[i] for i in self.uld), np.zeros(eff.shape[1:]))
+        out["uld_site"] = c_uld / (c_uld + self.k_uld)
+        return out
+
+
+class LdnModel:
+    """ldnsim's whole model for the engines: regimen → exact PK → receptors → system → pain.
+
+    regimen: Regimen, regimen text or DoseEvents (hours from t = 0); condition / variant / params as in
+    :func:`ldnsim.simulate`; days: simulated days. population: ``True`` samples virtual patients with
+    :func:`ldnsim.population.sample_population` (system IIV, covariates, ESR), ``False`` gives identical
+    typical patients; pk_iiv: also sample PK random effects from the drug files' CVs.
+    dt_h / n_sub: macro-step and driver samples per step (as :func:`ldnsim.simulate`).
+    """
+
+    def __init__(self, regimen: Any = None, condition: str = "fibromyalgia", days: int = 365, *,
+                 variant: str = "full", params: Mapping[str, float] | None = None, population: bool = True,
+                 pk_iiv: bool = False, dt_h: float = 24.0, n_sub: int = 24):
+        from ..simulate import _events
+        from ..system import DRIVER_NAMES, STATE_NAMES, condition_params
+        from ..system import step as system_step
+
+        self.days = int(days)
+        self.cond = condition_params(condition)
+        self.condition = self.cond["name"]
+        self.variant = variant
+        self.params = dict(params or {})
+        self.population = population
+        self.pk_iiv = pk_iiv
+        self.events = _events(regimen, self.days * 24.0)
+        self.dt_h = float(dt_h)
+        self.n_sub = int(n_sub) if self.events else 1
+        self.steps = int(round(self.days * 24.0 / self.dt_h))
+        self.sample_times = (np.arange(self.steps * self.n_sub) + 0.5) * (self.dt_h / self.n_sub)
+        self.state_names = tuple(STATE_NAMES)
+        self.driver_names = tuple(DRIVER_NAMES)
+        self.name = (f"ldnsim full model ({self.condition}, {variant}; {len(self.events)} doses over "
+                     f"{self.days} d)")
+        self._step = system_step
+
+    def step(self, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any) -> Any:
+        return self._step(y, d, p, dt, xp)
+
+    def sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out: dict[str, Any] = {"_n": np.full(n, n)}
+        if self.population:
+            from ..population import sample_population
+            from ..simulate import _patient_table
+
+            df = sample_population(n, self.condition, seed=rng)
+            _, cov, overrides, esr, _ = _patient_table(df, None)
+            for k, v in cov.items():
+                out[k] = np.asarray(v)
+            for k, v in overrides.items():
+                out[f"p:{k}"] = np.asarray(v, dtype=float)
+            if esr is not None:
+                out["esr_mm_h"] = np.asarray(esr, dtype=float)
+        if self.pk_iiv and self.events:
+            from ..pk import load_drug, sample_eta
+
+            for drug in dict.fromkeys(e.drug for e in self.events):
+                for k, v in sample_eta(load_drug(drug), n, rng).items():
+                    out[f"eta:{drug}/{k}"] = v
+        return out
+
+    def setup(self, patients: Mapping[str, np.ndarray]) -> _Chunk:
+        pats = dict(patients)
+        pats["_n"] = len(next(v for k, v in pats.items() if k == "_n"))
+        return _Chunk(self, pats)

@@ -89,14 +89,19 @@ class population_pk:  # noqa: N801 - used like a function that keeps its set-up
         self.lag, self.rel = lag, rel
         self.consts = receptor_constants(analytes)
 
-    def timecourse(self, times_h: np.ndarray, occupancy: bool = True, reducer: Any = None,
-                   patients: slice | None = None) -> dict[str, np.ndarray]:
-        """``plasma_ng_ml`` / ``effect_nM`` (P, T, analytes) and occupancies (P, T) at ``times_h``.
+    def broadcast(self, n: int) -> None:
+        """Make a one-patient system (identical patients) serve ``n`` patients."""
+        self.lam = np.broadcast_to(self.lam, (n,) + self.lam.shape[1:])
+        self.cm = np.broadcast_to(self.cm, (n,) + self.cm.shape[1:])
+        self._bm = {k: np.broadcast_to(v, (n,) + v.shape[1:]) for k, v in self._bm.items()}
+        self._gm = {k: np.broadcast_to(v, (n,) + v.shape[1:]) for k, v in self._gm.items()}
+        self.P = n
 
-        With ``reducer``, nothing of size P × T is kept: ``reducer(start, stop, block)`` is called for each
-        block of output times (``block`` holds the same keys, time last: (P, analytes, n_t) / (P, n_t)),
-        and the return value is ``{}``. ``patients``: a slice of the population (default: all).
-        """
+    def iter_blocks(self, times_h: np.ndarray, patients: slice | None = None):
+        """Yield ``(start, stop, block)`` over the sorted ``times_h``: ``block`` (P, 2·analytes, n_t) holds
+        the
+        plasma (ng/mL) then effect-site (nM) concentrations at ``times_h[start:stop]``, one block per
+        schedule interval. Exponentials of repeated offsets (same times in every interval) are reused."""
         sl = patients if patients is not None else slice(None)
         lam = self.lam[sl]
         cm = self.cm[sl]
@@ -112,10 +117,6 @@ class population_pk:  # noqa: N801 - used like a function that keeps its set-up
         sched = Schedule.from_events(ev, days, lag_h=self.lag, release_h=self.rel)
         keys = list(sched.keys)
         z = np.zeros((P, lam.shape[-1]))
-        n_out = cm.shape[1]
-        na = len(self.analytes)
-        out = None if reducer is not None else np.empty((P, n_out, t.size))
-        occ_out: dict[str, np.ndarray] = {}
         cache: dict[bytes, np.ndarray] = {}
         tb = sched.t
         pos = 0
@@ -139,20 +140,37 @@ class population_pk:  # noqa: N801 - used like a function that keeps its set-up
                 blk = np.matmul(cm * zr[:, None, :], E)
                 if np.any(r):
                     blk -= np.einsum("pom,pm->po", cm, r_over)[:, :, None]
-                occ = {}
-                if occupancy:
-                    eff = np.maximum(blk[:, na:], 0.0)
-                    occ = occupancy_xp({a: eff[:, i] for i, a in enumerate(self.analytes)}, self.consts, np)
-                if reducer is not None:
-                    reducer(pos, stop, {"plasma_ng_ml": blk[:, :na], "effect_nM": blk[:, na:], **occ})
-                else:
-                    out[:, :, pos:stop] = blk
-                    for key, v in occ.items():
-                        if key not in occ_out:
-                            occ_out[key] = np.zeros((P, t.size))
-                        occ_out[key][:, pos:stop] = v
+                yield pos, stop, blk
                 pos = stop
             z = zr * np.exp(lam * (tb[j + 1] - tb[j])) - r_over
+
+    def timecourse(self, times_h: np.ndarray, occupancy: bool = True, reducer: Any = None,
+                   patients: slice | None = None) -> dict[str, np.ndarray]:
+        """``plasma_ng_ml`` / ``effect_nM`` (P, T, analytes) and occupancies (P, T) at ``times_h``.
+
+        With ``reducer``, nothing of size P × T is kept: ``reducer(start, stop, block)`` is called for each
+        block of output times (``block`` holds the same keys, time last: (P, analytes, n_t) / (P, n_t)),
+        and the return value is ``{}``. ``patients``: a slice of the population (default: all).
+        """
+        t = np.asarray(times_h, dtype=float)
+        na = len(self.analytes)
+        out: np.ndarray | None = None
+        occ_out: dict[str, np.ndarray] = {}
+        for pos, stop, blk in self.iter_blocks(t, patients):
+            occ = {}
+            if occupancy:
+                eff = np.maximum(blk[:, na:], 0.0)
+                occ = occupancy_xp({a: eff[:, i] for i, a in enumerate(self.analytes)}, self.consts, np)
+            if reducer is not None:
+                reducer(pos, stop, {"plasma_ng_ml": blk[:, :na], "effect_nM": blk[:, na:], **occ})
+                continue
+            if out is None:
+                out = np.empty((blk.shape[0], blk.shape[1], t.size))
+            out[:, :, pos:stop] = blk
+            for key, v in occ.items():
+                if key not in occ_out:
+                    occ_out[key] = np.zeros((blk.shape[0], t.size))
+                occ_out[key][:, pos:stop] = v
         if out is None:
             return {}
         res = {"plasma_ng_ml": out[:, :na].transpose(0, 2, 1), "effect_nM": out[:, na:].transpose(0, 2, 1)}
