@@ -41,13 +41,15 @@ class DaskEngine(Engine):
     """Distributed engine.
 
     address: scheduler address (``None`` starts a LocalCluster); n_workers / threads_per_worker: for the
-    LocalCluster (default: one single-threaded process per core); inner: ``numpy`` or ``jax`` on the workers.
+    LocalCluster (default: one single-threaded process per core; ``processes=False`` for in-process thread
+    workers); inner: ``numpy`` or ``jax`` on the workers.
     """
 
     name = "dask"
 
     def __init__(self, address: str | None = None, n_workers: int | None = None, threads_per_worker: int = 1,
-                 inner: str = "numpy", progress: bool = False):
+                 inner: str = "numpy", progress: bool = False, processes: bool = True):
+        self.processes = processes
         self.address = address
         self.n_workers = n_workers
         self.threads_per_worker = threads_per_worker
@@ -73,7 +75,7 @@ class DaskEngine(Engine):
 
                 n = self.n_workers or os.cpu_count() or 1
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=self.threads_per_worker,
-                                             processes=True, dashboard_address=None)
+                                             processes=self.processes, dashboard_address=None)
                 self._client = Client(self._cluster)
         return self._client
 

@@ -154,7 +154,8 @@ class _Chunk:
         p["phi0"] = np.array(baseline["mu_endogenous"], dtype=float)
         self.p = p
         guess = high_branch_start(np, n) if model.cond["start"] == "high" else healthy_state(np, n)
-        self.y0 = steady_state(guess, {k: v[None, :] for k, v in baseline.items()}, p)
+        # a fixed number of iterations (rtol=0): each patient's start must not depend on its chunk-mates
+        self.y0 = steady_state(guess, {k: v[None, :] for k, v in baseline.items()}, p, rtol=0.0)
         self.baseline = baseline
         self.model = model
         self.pk = None

@@ -1,0 +1,121 @@
+"""Engines: the same model and seed give the same endpoints on every engine (within 1e-6 relative)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ldnsim.engines import (
+    BLOCK,
+    LdnModel,
+    Problem,
+    Schedule,
+    available_engines,
+    get_engine,
+    max_rel_diff,
+    modal_form,
+)
+from ldnsim.errors import InputError
+from ldnsim.regimen import DoseEvent
+
+LDN = "naltrexone 4.5 mg nightly"
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return LdnModel(LDN, "fibromyalgia", days=5, population=False, n_sub=8)
+
+
+def test_numpy_engine_reproduces_simulate_when_no_step_is_refined():
+    from ldnsim.simulate import simulate
+
+    m = LdnModel(LDN, "fibromyalgia", days=10, population=False)
+    res = get_engine("numpy").run(Problem(m, n_patients=3, rtol=0.5, endpoint_days=(0, 9)))
+    ds = simulate(LDN, "fibromyalgia", days=10)
+    ref = ds.pain_nrs.values[0]
+    assert res.steps == 0
+    # same scheme and steps; the start differs only by simulate's steady-state stopping rule (1e-6)
+    np.testing.assert_allclose(res.day_mean, ref, rtol=1e-5)
+    np.testing.assert_allclose(res.pain_endpoints[:, 1], ref[9], rtol=1e-5)
+    final = np.array([ds[n].values[0, -1] for n in m.state_names])
+    assert res.final_state.shape == (3, len(m.state_names))
+    assert np.all(np.isfinite(final))
+
+
+def test_error_control_moves_toward_the_fine_step_solution():
+    from ldnsim.simulate import simulate
+
+    days = 10
+    fine = simulate(LDN, "fibromyalgia", days=days, dt_h=1.0, n_sub=1).pain_nrs.values[0]
+    m = LdnModel(LDN, "fibromyalgia", days=days, population=False)
+    loose = get_engine("numpy").run(Problem(m, n_patients=1, rtol=0.5))
+    tight = get_engine("numpy").run(Problem(m, n_patients=1, rtol=1e-4, atol=1e-8))
+    err_loose = np.max(np.abs(loose.day_mean - fine) / fine)
+    err_tight = np.max(np.abs(tight.day_mean - fine) / fine)
+    assert tight.steps > 0
+    assert err_tight < 0.2 * err_loose
+
+
+def test_results_do_not_depend_on_chunking_and_follow_the_seed():
+    m = LdnModel(LDN, "fibromyalgia", days=2, n_sub=4)
+    n = BLOCK + 5
+    a = get_engine("numpy").run(Problem(m, n_patients=n, seed=3, chunk_size=BLOCK))
+    b = get_engine("numpy").run(Problem(m, n_patients=n, seed=3, chunk_size=2 * BLOCK))
+    assert max_rel_diff(a, b) < 1e-12
+    c = get_engine("numpy").run(Problem(m, n_patients=5, seed=3))
+    np.testing.assert_array_equal(c.pain_endpoints, a.pain_endpoints[:5])
+    d = get_engine("numpy").run(Problem(m, n_patients=5, seed=4))
+    assert not np.allclose(d.pain_endpoints, c.pain_endpoints)
+    e = get_engine("numpy").run(Problem(m, n_patients=5, seed=3, keep_patients=False))
+    assert e.pain_endpoints is None and np.allclose(e.day_mean, c.day_mean)
+    ds = c.to_dataset()
+    assert ds.pain_nrs.dims == ("patient", "endpoint_day")
+
+
+def test_schedule_and_modal_form():
+    ev = [DoseEvent(0.0, "naltrexone", 4.5), DoseEvent(30.0, "naltrexone", 4.5),
+          DoseEvent(0.0, "fentanyl", 2.4, "patch", 72.0)]
+    s = Schedule.from_events(ev, 4)
+    assert {0.0, 24.0, 30.0, 48.0, 72.0, 96.0} <= set(s.t.tolist())
+    assert s.rates[:, s.keys.index("fentanyl/patch")].max() == pytest.approx(2.4 / 72.0)
+    A = np.array([[[-1.0, 0.0], [1.0, -1.0]]])  # defective (repeated eigenvalue)
+    lam, V, Vinv = modal_form(A)
+    rec = np.einsum("pij,pj,pjk->pik", V, lam, Vinv)
+    assert np.allclose(rec, A, atol=1e-5)
+    with pytest.raises(InputError):
+        get_engine("no-such-engine")
+
+
+def test_available_engines_lists_numpy():
+    assert "numpy" in available_engines()
+
+
+@pytest.mark.slow
+def test_jax_engine_agrees_with_numpy(small_model):
+    pytest.importorskip("jax")
+    pr = Problem(small_model, n_patients=16, seed=1, rtol=1e-4, atol=1e-8, max_level=1)
+    rn = get_engine("numpy").run(pr)
+    rj = get_engine("jax", device="cpu").run(pr)
+    assert rn.steps > 0 and rj.steps == rn.steps
+    assert max_rel_diff(rn, rj) < 1e-6
+
+
+@pytest.mark.gpu
+def test_jax_engine_on_gpu(small_model):
+    pytest.importorskip("jax")
+    from ldnsim.engines.jax_engine import gpu_available
+
+    if not gpu_available():
+        pytest.skip("no GPU")
+    pr = Problem(small_model, n_patients=64, seed=1, max_level=1)
+    assert max_rel_diff(get_engine("numpy").run(pr), get_engine("jax", device="gpu").run(pr)) < 1e-6
+
+
+def test_dask_engine_agrees_with_numpy(small_model):
+    pytest.importorskip("distributed")
+    pr = Problem(small_model, n_patients=BLOCK + 3, seed=2, rtol=1e-3)
+    rn = get_engine("numpy").run(pr)
+    with get_engine("dask", n_workers=1, processes=False) as eng:
+        rd, rd2 = eng.run_many([pr, Problem(small_model, n_patients=4, seed=2, rtol=1e-3)])
+    assert max_rel_diff(rn, rd) < 1e-6
+    np.testing.assert_allclose(rd2.pain_endpoints, rn.pain_endpoints[:4], rtol=1e-12)
