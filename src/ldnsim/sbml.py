@@ -57,6 +57,40 @@ def _fmt_num(x: float) -> str:
     return f"({r})" if x < 0 else r
 
 
+_HOIST: list[Any] = []  # active hoisting contexts (innermost last)
+
+
+class _Hoist:
+    """While active, sub-expressions longer than ``limit`` characters become assignment rules ``prefix<n>``
+    (common-subexpression hoisting keeps traced models small and fast to evaluate)."""
+
+    def __init__(self, prefix: str, limit: int = 160):
+        self.prefix, self.limit = prefix, limit
+        self.rules: list[tuple[str, str]] = []
+        self.seen: dict[str, str] = {}
+
+    def __enter__(self) -> _Hoist:
+        _HOIST.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _HOIST.remove(self)
+
+    def take(self, expr: str) -> str:
+        if len(expr) <= self.limit:
+            return expr
+        rid = self.seen.get(expr)
+        if rid is None:
+            rid = f"{self.prefix}{len(self.rules)}"
+            self.rules.append((rid, expr))
+            self.seen[expr] = rid
+        return rid
+
+
+def _mk(expr: str) -> Sym:
+    return Sym(_HOIST[-1].take(expr) if _HOIST else expr)
+
+
 class Sym:
     """A symbolic scalar expression (an SBML L3 infix formula) that behaves like an array element.
 
@@ -90,7 +124,7 @@ class Sym:
     def _bin(self, op: str, other: Any, reflected: bool = False) -> Sym:
         o = Sym.wrap(other)
         a, b = (o, self) if reflected else (self, o)
-        return Sym(f"({a.expr} {op} {b.expr})")
+        return _mk(f"({a.expr} {op} {b.expr})")
 
     __add__ = lambda s, o: s._bin("+", o)  # noqa: E731
     __radd__ = lambda s, o: s._bin("+", o, True)  # noqa: E731
@@ -149,7 +183,7 @@ class Sym:
 
 def _f(name: str) -> Callable[[Any], Sym]:
     def fn(x: Any, *args: Any, **kwargs: Any) -> Sym:
-        return Sym(f"{name}({Sym.wrap(x).expr})")
+        return _mk(f"{name}({Sym.wrap(x).expr})")
 
     fn.__name__ = name
     return fn
@@ -157,17 +191,17 @@ def _f(name: str) -> Callable[[Any], Sym]:
 
 def _where(c: Any, a: Any, b: Any) -> Sym:
     c, a, b = Sym.wrap(c), Sym.wrap(a), Sym.wrap(b)
-    return Sym(f"piecewise({a.expr}, {c.expr}, {b.expr})")
+    return _mk(f"piecewise({a.expr}, {c.expr}, {b.expr})")
 
 
 def _maximum(a: Any, b: Any) -> Sym:
     a, b = Sym.wrap(a), Sym.wrap(b)
-    return Sym(f"piecewise({a.expr}, {a.expr} >= {b.expr}, {b.expr})")
+    return _mk(f"piecewise({a.expr}, {a.expr} >= {b.expr}, {b.expr})")
 
 
 def _minimum(a: Any, b: Any) -> Sym:
     a, b = Sym.wrap(a), Sym.wrap(b)
-    return Sym(f"piecewise({a.expr}, {a.expr} <= {b.expr}, {b.expr})")
+    return _mk(f"piecewise({a.expr}, {a.expr} <= {b.expr}, {b.expr})")
 
 
 def _clip(x: Any, lo: Any = None, hi: Any = None) -> Sym:
@@ -668,6 +702,7 @@ def pk_model_spec(
     days: float | None = None,
     model_id: str = "ldnsim_pk",
     endogenous: str | float = 1.0,
+    receptor_overrides: Mapping[str, Any] | None = None,
 ) -> tuple[ModelSpec, dict[str, Any]]:
     """The SBML description of ldnsim's exact linear PK + receptor occupancy for one (typical) patient.
 
@@ -797,7 +832,7 @@ def pk_model_spec(
         dp, dev = dosing_events(doses, prefix=sbml_id(drug))
         spec.params += dp
         spec.events += dev
-    consts = receptor_constants(list(effect_syms))
+    consts = receptor_constants(list(effect_syms), receptor_overrides)
     endo = Sym(endogenous) if isinstance(endogenous, str) else endogenous
     occ = occupancy_xp(effect_syms, consts, SYM, endogenous=endo)
     for k, v in occ.items():
@@ -836,3 +871,131 @@ def pk_patient_values(info: Mapping[str, Any], blocks: Mapping[str, Any], patien
 def _has_zero_order(evs: Sequence[Any], drug: str, form: str, blk: Any) -> bool:
     return any(e.drug == drug and e.formulation == form and (e.duration_h or blk.release_h.get(form, 0.0)) > 0
                for e in evs)
+
+
+class SymVec:
+    """A symbolic state vector: ``y[..., i]`` / ``y[i]`` give the i-th state's symbol."""
+
+    def __init__(self, items: Sequence[Sym]):
+        self.items = list(items)
+
+    def __getitem__(self, key: Any) -> Sym:
+        if isinstance(key, tuple):
+            key = key[-1]
+        return self.items[key]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _system_notes(name: str, entries: Mapping[str, Any]) -> str:
+    e = entries.get(name)
+    if not isinstance(e, Mapping):
+        return f"{name}: computed per run by ldnsim (condition preset, covariates, receptor layer)"
+    lines = [f"{name} = {e.get('value')} {e.get('unit', '')}"]
+    for src in e.get("source") or []:
+        lines.append(f"source: {src.get('cite', '')} <{src.get('url', '')}>")
+    if e.get("derived"):
+        lines.append(f"derived: {e['derived']}")
+    if e.get("assumed"):
+        lines.append(f"assumed: {e.get('reason', '')}")
+    return "\n".join(lines)
+
+
+def full_model_spec(
+    events: Sequence[Any],
+    *,
+    days: float | None = None,
+    condition: str = "fibromyalgia",
+    variant: str = "full",
+    params: Mapping[str, float] | None = None,
+    covariates: Any = None,
+    esr_mm_h: float | None = None,
+    model_id: str = "ldnsim_full",
+    hoist_limit: int | None = None,
+) -> tuple[ModelSpec, dict[str, Any]]:
+    """The whole model of one (typical) patient: PK + receptors + neuroimmune system + pain, as SBML.
+
+    The system equations are traced from :mod:`ldnsim.system` (``algebra`` → assignment rules,
+    ``production_loss`` → rate rules ``dy/dt = P − L·y``); the initial state is ldnsim's untreated steady
+    state of the condition (as in :func:`ldnsim.simulate`). Returns (spec, info) like :func:`pk_model_spec`,
+    with
+    ``info["system_params"]`` (SBML ids of the per-patient system parameters) and
+    ``info["states"]["system"]``.
+    ``hoist_limit``: hoist sub-expressions longer than this many characters into assignment rules.
+    """
+    import ldnsim.system._rhs as rhs_mod
+
+    from .engines.model import occupancy_xp, receptor_constants
+    from .system import (
+        ALGEBRAIC_NAMES,
+        STATE_NAMES,
+        condition_params,
+        healthy_state,
+        high_branch_start,
+        parameter_entries,
+        resolve_params,
+        steady_state,
+    )
+
+    cond = condition_params(condition)
+    esr = None if esr_mm_h is None else np.array([float(esr_mm_h)])
+    p = resolve_params(cond, 1, overrides=dict(params or {}), esr_mm_h=esr, variant=variant)
+    pv = {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in p.items()}
+    base = occupancy_xp({}, receptor_constants([], {"tlr4_ic50_nM": pv["tlr4_ic50_nM"]}), np)
+    pv["phi0"] = float(base["mu_endogenous"])
+    base_d = {k: np.full((1, 1), float(np.asarray(base.get(k, 0.0)))) for k in rhs_mod.DRIVER_NAMES}
+    guess = high_branch_start(np, 1) if cond["start"] == "high" else healthy_state(np, 1)
+    pn = {k: np.full(1, v) for k, v in pv.items()}
+    y0 = steady_state(guess, base_d, pn, rtol=0.0)[0]  # as the engines (fixed iterations)
+
+    spec, info = pk_model_spec(events, covariates=covariates, days=days, model_id=model_id,
+                               endogenous=1.0, receptor_overrides={"tlr4_ic50_nM": Sym("tlr4_ic50_nM")})
+    spec.name = "ldnsim: PK + receptors + neuroimmune pain system"
+    spec.notes += (f" Whole model: condition {cond['name']}, variant {variant}; system states start at "
+                   "ldnsim's "
+                   "untreated steady state of the condition; pain_nrs is the 0-10 NRS readout.")
+    entries = parameter_entries()
+    taken = set(spec.ids())
+    for name, value in sorted(pv.items()):
+        if name in taken:
+            raise LdnsimError(f"SBML export: system parameter {name!r} clashes with a PK id")
+        spec.params.append(Param(name, value, "1", _system_notes(name, entries)))
+    # drivers: receptor-layer occupancies (rules occ_*) and the ultra-low-dose site
+    uld = [info["effect_nM"][a] for a in ("naltrexone", "naloxone") if a in info["effect_nM"]]
+    c_uld = " + ".join(uld) if uld else "0"
+    spec.rules.append(Rule("occ_uld_site", f"({c_uld}) / (({c_uld}) + K_uld_pM * 0.001)", "1",
+                           "occupancy of the high-affinity (pM) antagonist site (ultra-low-dose regime)"))
+    d = {k: Sym(f"occ_{k}") for k in rhs_mod.DRIVER_NAMES}
+    psym = {k: Sym(k) for k in pv}
+    y = SymVec([Sym(n) for n in STATE_NAMES])
+    # hoisting common subexpressions into rules makes the file readable, but libRoadRunner inlines rules and
+    # compiles the hoisted form more slowly, so it is off unless asked for
+    hoist = _Hoist("sys_t", hoist_limit if hoist_limit else 10**12)
+    with hoist:
+        alg = rhs_mod.algebra(y, d, psym, SYM)
+    for k, v in alg.items():
+        unit_note = "0-10 NRS" if k == "pain_nrs" else "relative to healthy (1) or fraction"
+        spec.rules.append(Rule(k, Sym.wrap(v).expr, "1", f"{k} ({unit_note}); ldnsim.system algebra"))
+    real_algebra = rhs_mod.algebra
+    try:
+        rhs_mod.algebra = lambda y_, d_, p_, xp_: {k: Sym(k) for k in alg}
+        with hoist:
+            prod, loss = rhs_mod.production_loss(y, d, psym, SYM)
+            rates = [(Sym.wrap(prod[i]) - Sym.wrap(loss[i]) * y[i]).expr for i in range(len(STATE_NAMES))]
+    finally:
+        rhs_mod.algebra = real_algebra
+    for rid, expr in hoist.rules:
+        spec.rules.append(Rule(rid, expr, "1", "intermediate of ldnsim.system (common subexpression)"))
+    for i, name in enumerate(STATE_NAMES):
+        spec.states.append(State(name, float(y0[i]), rates[i], "1",
+                                 f"{name}: slow state of ldnsim.system (production - loss form)"))
+    info["system_params"] = sorted(pv)
+    info["states"]["system"] = list(STATE_NAMES)
+    info["algebra"] = list(alg)
+    info["y0"] = [float(v) for v in y0]
+    spec.outputs.update({f"state:{n}": n for n in STATE_NAMES})
+    spec.outputs.update({f"algebra:{k}": k for k in ALGEBRAIC_NAMES if k in alg})
+    spec.outputs["pain_nrs"] = "pain_nrs"
+    spec.outputs["occupancy:uld_site"] = "occ_uld_site"
+    return spec, info
