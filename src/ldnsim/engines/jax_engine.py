@@ -129,6 +129,17 @@ class JaxEngine(Engine):
         wrapped.p_cache = {}
         return wrapped
 
+    def warmup(self, problem: Problem) -> float:
+        """Compile for ``problem``'s first chunk shape (one macro-step on real inputs); returns seconds."""
+        from ._base import patient_blocks
+
+        t0 = time.perf_counter()
+        adv = self._advance_fn(problem)
+        stop = min(problem.n_patients, problem.chunk_size)
+        chunk = problem.model.setup(patient_blocks(problem.model, problem.seed, 0, stop))
+        adv(chunk.y0, chunk.drivers(0), chunk.p, problem.model.dt_h)
+        return time.perf_counter() - t0
+
     def run(self, problem: Problem, *, progress: bool | None = None) -> Result:
         if not jax_available():
             raise LdnsimError("the jax engine needs jax: pip install 'ldnsim[gpu]'")
