@@ -2,11 +2,12 @@
 of the same model and population, measured in one run.
 
 Workload: fibromyalgia virtual patients (``ldnsim.population``: IIV, covariates, ESR), naltrexone 4.5 mg
-nightly, ``days`` days, daily mean pain (the default ``days`` is 56 to keep ``make bench`` to minutes; figures
-are per patient-year). Engines run the same :class:`ldnsim.engines.Problem` (same seed, tolerances,
-chunks); jax's compile time is excluded and reported. libRoadRunner runs the first patients of the same population through
-one compiled SBML model of the whole model (their PK, system parameters and steady start set as parameters;
-the compile time is excluded and reported), CVODE at rtol 1e-6, atol 1e-10.
+nightly for ``days`` days, daily mean pain. The default of 56 days keeps ``make bench`` to minutes; every
+figure is per patient-year. Engines run the same :class:`ldnsim.engines.Problem` (same seed, tolerances,
+chunks); jax's compile time and dask's worker start-up are excluded and reported. libRoadRunner runs the
+first patients of the same population through one compiled SBML model of the whole model (their PK, system
+parameters and steady start set as parameters; compile time excluded and reported), CVODE at rtol 1e-6,
+atol 1e-10.
 """
 
 from __future__ import annotations
