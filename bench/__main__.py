@@ -4,6 +4,7 @@ Benchmarks, not tests: they print patient-years per second of ldnsim's engines a
 ldnsim's exported SBML of the same model, measured in the same run, with ratios, peak memory and the largest
 endpoint difference between engines. ``system`` (default): the whole model (issue 5). ``pk``: PK + receptor
 occupancy only (issue 2). ``all``: both (``--json``: the system document with the PK one under ``"pk"``).
+``simulate``: ``ldnsim.simulate`` for one patient-year (bench/bench_system.py; JSON of medians).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _jsonable(x):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    ap.add_argument("which", nargs="?", default="system", choices=["system", "pk", "all"])
+    ap.add_argument("which", nargs="?", default="system", choices=["system", "pk", "all", "simulate"])
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     ap.add_argument("--patients", type=int, default=None, help="patients (system: 8192; pk: 10000)")
     ap.add_argument("--days", type=int, default=None, help="simulated days (system: 56; pk: 365)")
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if a.patients is not None and a.patients < 1:
         ap.error("--patients must be at least 1")
     out = {}
+    if a.which == "simulate":  # ldnsim.simulate, one patient-year (bench_system.py)
+        from .bench_system import main as simulate_bench
+
+        simulate_bench(["--patients", str(a.patients or 1000)])
+        return 0
     if a.which in ("pk", "all"):
         from .pk import bench_pk, print_pk
 
