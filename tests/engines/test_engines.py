@@ -119,3 +119,15 @@ def test_dask_engine_agrees_with_numpy(small_model):
         rd, rd2 = eng.run_many([pr, Problem(small_model, n_patients=4, seed=2, rtol=1e-3)])
     assert max_rel_diff(rn, rd) < 1e-6
     np.testing.assert_allclose(rd2.pain_endpoints, rn.pain_endpoints[:4], rtol=1e-12)
+
+
+def test_simulate_daily_runs_a_patient_table_like_simulate():
+    from ldnsim.engines import simulate_daily
+    from ldnsim.population import sample_population
+    from ldnsim.simulate import simulate
+
+    table = sample_population(3, "fibromyalgia", seed=5)
+    ds = simulate_daily(LDN, "fibromyalgia", days=6, patients=table, rtol=0.5)
+    ref = simulate(LDN, "fibromyalgia", days=6, patients=table)
+    assert ds.pain_nrs.shape == (3, 6)
+    np.testing.assert_allclose(ds.pain_nrs.values, ref.pain_nrs.values, rtol=1e-5)

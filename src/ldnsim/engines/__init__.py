@@ -12,6 +12,8 @@ replicate trials or sensitivity samples across a dask.distributed cluster).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._base import (
     BLOCK,
     Engine,
@@ -56,6 +58,33 @@ def run_population(model: LdnModel, n_patients: int, *, engine: str | Engine = "
     return eng.run(Problem(model, n_patients=n_patients, seed=seed, **problem_options))
 
 
+def simulate_daily(regimen=None, condition: str = "fibromyalgia", days: int = 180, patients=None, *,
+                   engine: str | Engine = "numpy", variant: str = "full", params=None, seed: int = 0,
+                   rtol: float = 1e-2, atol: float = 1e-5):
+    """Daily mean pain of the patients of a table (``ldnsim.simulate``'s ``patients=``) on an engine.
+
+    The hook for ``simulate(..., engine=...)``: returns an ``xarray.Dataset`` with ``pain_nrs`` (patient ×
+    time, daily means; coordinates ``time_days``, ``time_h`` at mid-day like ``ldnsim.simulate``) and the
+    final states.
+    Without a table, one typical patient.
+    """
+    import xarray as xr
+
+    n = 1 if patients is None else len(patients)
+    model = LdnModel(regimen, condition, days=int(days), variant=variant, params=params, population=False,
+                     patients=patients)
+    res = run_population(model, n, engine=engine, seed=seed, rtol=rtol, atol=atol,
+                         endpoint_days=tuple(range(int(days))))
+    return xr.Dataset(
+        {"pain_nrs": (("patient", "time"), res.pain_endpoints, {"units": "NRS 0-10"}),
+         "final_state": (("patient", "state"), res.final_state)},
+        coords={"patient": np.arange(n), "time_days": ("time", np.arange(int(days), dtype=float)),
+                "time_h": ("time", np.arange(int(days)) * 24.0 + 12.0), "state": list(res.state_names)},
+        attrs={"engine": res.engine, "condition": model.condition, "variant": variant,
+               "disclaimer": "For research and education only; not medical advice."},
+    )
+
+
 __all__ = [
     "BLOCK",
     "Engine",
@@ -77,4 +106,5 @@ __all__ = [
     "receptor_constants",
     "register_engine",
     "run_population",
+    "simulate_daily",
 ]

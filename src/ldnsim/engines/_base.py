@@ -237,7 +237,12 @@ class Problem:
 
 
 def patient_blocks(model: Any, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
-    """Patients ``start … stop-1``, sampled block-wise (block b from ``default_rng([seed, b])``)."""
+    """Patients ``start … stop-1``, sampled block-wise (block b from ``default_rng([seed, b])``), or the
+    rows of the model's own patient table when it has one (``model.rows``)."""
+    rows = getattr(model, "rows", None)
+    given = rows(start, stop) if rows is not None else None
+    if given is not None:
+        return given
     parts: list[dict[str, np.ndarray]] = []
     b0, b1 = start // BLOCK, (stop - 1) // BLOCK
     for b in range(b0, b1 + 1):

@@ -209,11 +209,13 @@ class LdnModel:
     :func:`ldnsim.population.sample_population` (system IIV, covariates, ESR), ``False`` gives identical
     typical patients; pk_iiv: also sample PK random effects from the drug files' CVs.
     dt_h / n_sub: macro-step and driver samples per step (as :func:`ldnsim.simulate`).
+    patients: a patient table (``pandas.DataFrame``, the columns :func:`ldnsim.simulate` accepts) to run
+    instead of sampled patients (``Problem.n_patients`` must then equal its number of rows).
     """
 
     def __init__(self, regimen: Any = None, condition: str = "fibromyalgia", days: int = 365, *,
                  variant: str = "full", params: Mapping[str, float] | None = None, population: bool = True,
-                 pk_iiv: bool = False, dt_h: float = 24.0, n_sub: int = 24):
+                 pk_iiv: bool = False, dt_h: float = 24.0, n_sub: int = 24, patients: Any = None):
         from ..simulate import _events
         from ..system import DRIVER_NAMES, STATE_NAMES, condition_params
         from ..system import step as system_step
@@ -225,6 +227,7 @@ class LdnModel:
         self.params = dict(params or {})
         self.population = population
         self.pk_iiv = pk_iiv
+        self.table = patients  # a DataFrame as ldnsim.simulate accepts: run these patients, not sampled ones
         self.events = _events(regimen, self.days * 24.0)
         self.dt_h = float(dt_h)
         self.n_sub = int(n_sub) if self.events else 1
@@ -238,6 +241,21 @@ class LdnModel:
 
     def step(self, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any) -> Any:
         return self._step(y, d, p, dt, xp)
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray] | None:
+        """Patients ``start … stop-1`` of a given patient table (``patients=``), or ``None`` to sample."""
+        if self.table is None:
+            return None
+        from ..simulate import _patient_table
+
+        df = self.table.iloc[start:stop]
+        _, cov, overrides, esr, _ = _patient_table(df, None)
+        out: dict[str, Any] = {"_n": np.full(stop - start, stop - start)}
+        out.update({k: np.asarray(v) for k, v in cov.items()})
+        out.update({f"p:{k}": np.asarray(v, dtype=float) for k, v in overrides.items()})
+        if esr is not None:
+            out["esr_mm_h"] = np.asarray(esr, dtype=float)
+        return out
 
     def sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         out: dict[str, Any] = {"_n": np.full(n, n)}
