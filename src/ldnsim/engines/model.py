@@ -244,7 +244,7 @@ class LdnModel:
 
     def rows(self, start: int, stop: int) -> dict[str, np.ndarray] | None:
         """Patients ``start … stop-1`` of a given patient table (``patients=``), or ``None`` to sample."""
-        if self.table is None:
+        if getattr(self, "table", None) is None:
             return None
         from ..simulate import _patient_table
 
