@@ -309,7 +309,14 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in vals.items():
             extra = {}
             if ci_map and k in ci_map and ci_map[k][0] is not None:
-                extra["ci95_profile"] = [float(f"{ci_map[k][0]:.4g}"), float(f"{ci_map[k][1]:.4g}")]
+                lo_k, hi_k = ci_map[k]
+                extra["ci95_profile"] = [float(f"{lo_k:.4g}"), float(f"{hi_k:.4g}")]
+                edges = [x for x, e in ((lo_k, min(grid)), (hi_k, max(grid))) if math.isclose(x, e)]
+                if edges:
+                    extra["ci95_profile_note"] = (
+                        "a bound at the edge of the profiled grid is censored: the interval extends at least "
+                        "that far (" + ", ".join(f"{x:.4g}" for x in edges) + ")"
+                    )
             (reab if "." in k else sysb)[k] = _entry(v, units[k], src, **extra)
         return {"system": sysb, "realism": reab}
 
