@@ -112,7 +112,14 @@ def test_cli_export_sbml(tmp_path):
     doc = json.loads(buf.getvalue())
     assert doc["doses"] == 3 and out.exists()
     assert "plasma_ng_ml:naltrexone" in doc["outputs"]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        args = ["export-sbml", str(out), "--model", "full", "--condition", "crps", "--days", "2", "--json"]
+        assert run(args) == 0
+    full = json.loads(buf.getvalue())
+    assert full["outputs"]["pain_nrs"] == "pain_nrs" and full["states"] > doc["states"]
     with contextlib.redirect_stdout(io.StringIO()):
+        assert run(["export-sbml", str(out), "--model", "full", "--condition", "nosuch"]) == 2
         assert run(["export-sbml", str(out), "--dose", "-4mg", "--json"]) == 2
         assert run(["export-sbml", str(out), "--drug", "naltrexon", "--json"]) == 2
 
