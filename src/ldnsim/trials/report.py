@@ -327,6 +327,16 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
             f"{_fmt(df['ed95_mg_median'])} mg; responders per trial {_fmt(df['responders_mean'], 1)} of "
             f"{_fmt(df['analysed_mean'], 1)}.</p>"
         )
+        dr = df.get("dose_response") or {}
+        if dr:
+            cells = "".join(f"<td>{_fmt(v)}</td>" for v in dr.values())
+            heads = "".join(f"<th>{html.escape(k)}</th>" for k in dr)
+            parts.append(
+                "<p>Response rate of every simulated patient at every dose after 2 weeks (the curve the "
+                "up-and-down design samples). When it is flat, the design's ED50 mostly reflects where about "
+                "half of the patients report improvement, not a dose effect; read the ED50 with its spread "
+                f"over trials.</p><table><tr>{heads}</tr><tr>{cells}</tr></table>"
+            )
     parts.append(
         f"<p>Over {rep.get('n')} replicate trials: power {_fmt(rep.get('power'))}, primary estimate "
         f"2.5–97.5% range {_fmt(rep.get('difference_ci95'))}.</p></section>"
