@@ -18,12 +18,14 @@ __all__ = ["SOBOL_PROBLEM", "sobol_endpoints"]
 SOBOL_PROBLEM = {
     "names": [
         "log10_tlr4_ic50_nM",
+        "log10_tau_mu",
         "log10_k_Sd",
         "placebo.expectation.double",
+        "placebo.onset_days",
         "secondary.loading",
         "fluctuation.sd_nrs",
     ],
-    "bounds": [[-1.0, 3.0], [-3.7, -2.3], [0.0, 0.35], [0.0, 1.0], [0.2, 1.4]],
+    "bounds": [[-2.0, 1.5], [0.0, 1.7], [-3.4, -2.4], [0.0, 0.35], [5.0, 60.0], [0.0, 0.6], [0.2, 1.4]],
 }
 
 
@@ -98,3 +100,39 @@ def sobol_endpoints(
             "ST_conf": r(si["ST_conf"]),
         }
     return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ldnsim.trials.sensitivity --write [--n 8]``: recompute the Sobol block of calibrated.yaml
+    around the calibrated values (the rest of the file is kept)."""
+    import argparse
+    import sys
+
+    import yaml
+
+    from ..data import data_path, value_of
+
+    ap = argparse.ArgumentParser(prog="python -m ldnsim.trials.sensitivity")
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args(argv)
+    path = data_path("trials/calibrated.yaml")
+    text = path.read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    best = {k: float(value_of(v)) for sec in ("system", "realism") for k, v in doc["full"][sec].items()}
+    res = sobol_endpoints(best, n_base=args.n, log=lambda m: sys.stderr.write(m + "\n"))
+    res["command"] = "python -m ldnsim.trials.sensitivity " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    doc["sensitivity"] = res
+    out = yaml.safe_dump(doc, sort_keys=False, width=110)
+    if args.write:
+        header = text.splitlines()[0] + "\n" if text.startswith("#") else ""
+        path.write_text(header + out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
