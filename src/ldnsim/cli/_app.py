@@ -58,6 +58,9 @@ def run(argv: list[str] | None = None) -> int:
     Usage errors are handled by typer/click in standalone mode (exit 2); ldnsim's own errors
     (``InputError`` → 2, ``SolverError`` → 1) are printed as one line on stderr.
     """
+    from . import _register  # every command module registers itself on `app`
+
+    _register()
     try:
         app(args=argv, standalone_mode=True)
     except LdnsimError as exc:

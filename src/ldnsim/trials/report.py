@@ -38,8 +38,9 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1b1f24;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #e3e6ea;padding-bottom:.2em;margin-top:1.8em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #d0d5db;padding:.3em .6em;
-text-align:left;vertical-align:top}th{background:#f3f5f7}.ok{color:#0a7a2f;font-weight:600}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em;display:block;max-width:100%;overflow-x:auto}
+th,td{border:1px solid #d0d5db;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td{max-width:32em}th{background:#f3f5f7}.ok{color:#0a7a2f;font-weight:600}
 .bad{color:#b3261e;font-weight:600}.muted{color:#5b6570;font-size:.9em}img{max-width:100%;height:auto}
 .disclaimer{background:#fff6e0;border:1px solid #f0c36d;padding:.8em;border-radius:6px}
 code{background:#f3f5f7;padding:0 .25em;border-radius:3px}
