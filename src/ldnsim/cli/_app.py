@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -70,6 +71,14 @@ def run(argv: list[str] | None = None) -> int:
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else 2
+    except Exception as exc:  # a bug, not bad input: one line for the user, the traceback on request
+        if os.environ.get("LDNSIM_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"ldnsim: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in ldnsim; rerun with LDNSIM_DEBUG=1 for the traceback and please report it)\n"
+        )
+        return 1
     return 0
 
 

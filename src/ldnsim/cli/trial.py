@@ -99,10 +99,14 @@ def _print_human(summary: dict) -> None:
         typer.echo(f"  ED50 median {df['ed50_mg_median']:.2f} mg over {rep['n']} trials")
     elif rep.get("power") is not None:
         typer.echo(f"  power over {rep['n']} trials: {rep['power']:.2f}")
+    def _g(x: object) -> str:
+        return f"{x:.3g}" if isinstance(x, int | float) else "n/a"
+
     for c in summary.get("comparison", []):
+        verdict = {True: "within", False: "OUTSIDE", None: "no tolerance"}[c["within"]]
         typer.echo(
-            f"  vs published {c['quantity']}: simulated {c['simulated']} published {c['published']} "
-            f"(±{c['tolerance']}) within={c['within']}"
+            f"  vs published {c['quantity']}: simulated {_g(c['simulated'])} published {_g(c['published'])} "
+            f"(±{_g(c['tolerance'])}) {verdict}"
         )
     typer.echo(DISCLAIMER)
 

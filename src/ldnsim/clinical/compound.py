@@ -19,6 +19,8 @@ from .titrate import nice_concentration
 __all__ = ["compound_spec", "spec_text", "FORMS"]
 
 FORMS = ("capsule", "liquid", "topical")
+_MODIFIED_RELEASE = {"sr", "er", "xr", "xl", "cr", "slow-release", "sustained-release", "extended-release",
+                     "modified-release"}
 
 
 def _src(doc: dict, *ids: str) -> list[dict]:
@@ -46,6 +48,14 @@ def compound_spec(
     prm = doc["parameters"]
     dose_mg = parse_mass(dose, "dose", default_unit="mg", lo=0.0, hi=50.0)
     form = str(form or "").strip().lower()
+    if form in _MODIFIED_RELEASE:
+        raise InputError(
+            "form",
+            "LDN must be compounded immediate-release; slow/extended-release forms blunt the nightly peak "
+            "and lengthen μ blockade (see `ldnsim pk naltrexone --formulation sr`)",
+            accepted="|".join(FORMS),
+            value=form,
+        )
     if form not in FORMS:
         raise InputError("form", "unknown form", accepted="|".join(FORMS), value=form)
     if not (1 <= int(days) <= 180):
