@@ -32,3 +32,19 @@ def test_unknown_command_is_exit_2_without_traceback():
 def test_emit_json_refuses_nan(capsys):
     with pytest.raises(LdnsimError):
         emit_json({"x": float("nan")})
+
+
+def test_every_command_takes_json():
+    """design.md contract: every CLI command has --json."""
+    import typer.main
+
+    from ldnsim.cli import _register
+    from ldnsim.cli._app import app
+
+    _register()
+    group = typer.main.get_command(app)
+    names = sorted(group.commands)
+    assert {"pk", "drugs", "simulate", "trial", "demo", "check", "hold", "restart", "titrate", "compound",
+            "serve", "export-sbml", "docs"} <= set(names)
+    missing = [n for n in names if not any("--json" in p.opts for p in group.commands[n].params)]
+    assert missing == []
