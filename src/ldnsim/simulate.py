@@ -135,6 +135,7 @@ def simulate(
     esr_mm_h: float | None = None,
     dt_h: float = 24.0,
     n_sub: int = 24,
+    engine: str | None = None,
 ) -> xr.Dataset:
     """Simulate the neuroimmune pain system under a regimen, for one patient or many.
 
@@ -164,6 +165,10 @@ def simulate(
     esr_mm_h: ESR for every patient (mm/h) when the patient table has none.
     dt_h, n_sub: macro-step (h, must divide 24) and driver samples per step (numerics; defaults
         verified in tests/system/test_numerics.py).
+    engine: ``None`` (default) runs this reference integrator and returns everything below. A name
+        from :func:`ldnsim.engines.available_engines` (``numpy``, ``jax``, ``dask``) runs the
+        population engines instead (docs/engines.md): daily ``pain_nrs`` and the final states only,
+        streamed so that large populations fit in memory.
 
     Returns an ``xarray.Dataset`` with dims ``patient × time`` (and ``analyte`` for
     concentrations, ``dose`` for the dose events): ``pain_nrs``, every state of
@@ -173,6 +178,9 @@ def simulate(
     from t = 0: the middle of each day for daily output) and ``time_days``. ``attrs`` carry
     units, condition, variant and the disclaimer.
     """
+    if engine is not None:
+        return _simulate_on_engine(engine, regimen, condition, days, patients, variant, output, params, seed,
+                                   esr_mm_h)
     del seed  # deterministic; kept for the engine contract
     try:
         days_f = float(days)
@@ -326,3 +334,29 @@ def _assemble(states, alg, drv, conc, analytes, time_h, time_days, events, n_pat
         "analyte": np.array(analytes, dtype=object) if analytes else np.array([], dtype=object),
     }
     return xr.Dataset(data, coords=coords)
+
+
+def _simulate_on_engine(engine, regimen, condition, days, patients, variant, output, params, seed, esr_mm_h):
+    """``simulate(..., engine=NAME)``: the population engines' daily pain (see docs/engines.md)."""
+    from .engines import available_engines, simulate_daily
+
+    known = available_engines()
+    if engine not in known:
+        raise InputError("engine", "unknown or unavailable engine", accepted=", ".join(known), value=engine)
+    if output != "daily":
+        raise InputError("output", "the population engines return daily output only", accepted="daily",
+                         value=output)
+    try:
+        days_f = float(days)
+    except (TypeError, ValueError):
+        raise InputError("days", "must be a number of days", value=days) from None
+    if not (np.isfinite(days_f) and 0 < days_f <= MAX_DAYS):
+        raise InputError("days", "out of range", accepted=f"> 0 and ≤ {MAX_DAYS} days", value=days)
+    if esr_mm_h is not None:
+        import pandas as pd
+
+        patients = pd.DataFrame(index=[0]) if patients is None else patients.copy()
+        if "esr_mm_h" not in patients:
+            patients["esr_mm_h"] = float(esr_mm_h)
+    return simulate_daily(regimen, condition, int(np.ceil(days_f)), patients, engine=engine, variant=variant,
+                          params=params, seed=0 if seed is None else int(seed))

@@ -56,6 +56,9 @@ def simulate_cmd(
     variant: str = typer.Option("full", "--variant", help="full | mu-only"),
     esr: float = typer.Option(None, "--esr", help="ESR (mm/h); default: the preset's."),
     plot: Path = typer.Option(None, "--plot", help="Write pain over a mechanism panel to this PNG."),
+    engine: str = typer.Option(
+        None, "--engine", help="numpy | jax | dask: compute pain on a population engine as well, and report "
+        "its agreement with the reference integrator (states and occupancies come from the reference)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Simulate pain and the neuroimmune mechanism under a regimen (daily means)."""
@@ -81,6 +84,13 @@ def simulate_cmd(
         },
         "disclaimer": DISCLAIMER,
     }
+    if engine is not None:
+        eng = simulate(regimen or None, condition=condition, days=days, variant=variant, esr_mm_h=esr,
+                       engine=engine)
+        pain_engine = eng["pain_nrs"].values[0]
+        doc["engine"] = engine
+        doc["engine_max_abs_diff_nrs"] = float(abs(pain_engine - doc["pain_nrs"]).max())
+        doc["pain_nrs"] = pain_engine
     if plot is not None:
         _plot(ds, plot)
         doc["plot"] = str(plot)
