@@ -37,3 +37,14 @@ def test_cli_engine_reports_agreement(capsys):
     assert rc == 0 and doc["engine"] == "numpy"
     assert doc["engine_max_abs_diff_nrs"] < 1e-6
     assert len(doc["pain_nrs"]) == 10
+
+
+def test_patient_columns_win_over_params_as_in_reference():
+    """A per-patient column (trial populations carry k_Sd) overrides the typical value in ``params``."""
+    import pandas as pd
+
+    pts = pd.DataFrame({"k_Sd": [0.0008, 0.003], "glial_drive": [0.7, 0.75]})
+    params = {"k_Sd": 0.00145, "tau_mu": 15.5}
+    ref = ldnsim.simulate("naltrexone 4.5 mg nightly", days=30, patients=pts, params=params)
+    eng = ldnsim.simulate("naltrexone 4.5 mg nightly", days=30, patients=pts, params=params, engine="numpy")
+    np.testing.assert_allclose(eng["pain_nrs"].values, ref["pain_nrs"].values, rtol=1e-6, atol=1e-9)

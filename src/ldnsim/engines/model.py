@@ -143,8 +143,9 @@ class _Chunk:
 
         n = int(pats["_n"])
         self.n = n
-        overrides = {k[2:]: v for k, v in pats.items() if k.startswith("p:")}
-        overrides.update(model.params)
+        # as in ldnsim.simulate: typical values from `params`, then each patient's own column wins
+        overrides = dict(model.params)
+        overrides.update({k[2:]: v for k, v in pats.items() if k.startswith("p:")})
         esr = pats.get("esr_mm_h")
         p = resolve_params(model.cond, n, overrides=overrides, esr_mm_h=esr, variant=model.variant)
         self.ic50 = np.asarray(p["tlr4_ic50_nM"], dtype=float)
