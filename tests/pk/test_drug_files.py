@@ -61,7 +61,16 @@ def test_mass_balance(drug, form):
     assert np.all(ds.amount_mg.values >= 0)
 
 
-@pytest.mark.parametrize("case", CHECKS, ids=_check_id)
+def _check_params():
+    out = []
+    for case in CHECKS:
+        gap = load_drug(case[0]).checks[case[1]].known_gap
+        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+        out.append(pytest.param(case, id=_check_id(case), marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("case", _check_params())
 def test_reference_check(case):
     """Each drug file's `checks:` (label/paper numbers with sources) against the model."""
     drug, i = case

@@ -1,7 +1,8 @@
 """Opioid drug files against their cited sources: half-life and label-dose Cmax within ±25%, CYP2D6 direction.
 
 Each row names the source the reference number was read from (the same citation is in the drug file).
-Rows without a sourced Cmax are listed and skipped, so the gap shows in the test report.
+Rows without a sourced Cmax are listed and skipped, and sourced numbers the model cannot reproduce are
+strict expected failures (KNOWN_GAPS), so each gap shows in the test report.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ NO_CMAX = "no sourced label-dose Cmax was read for this compound (see the drug f
 # drug, formulation, dose_mg (labelled), duration_h, analyte, quantity, reference value, source
 ROWS = [
     ("morphine", "iv", 10, 0, "morphine", "t_half", 2.9, "Stanski 1978 (IV), pkpd_parameters.yaml"),
-    ("morphine", "ir", 30, 0, "morphine", "cmax", None, NO_CMAX),
+    (
+        "morphine",
+        "ir",
+        30,
+        0,
+        "morphine",
+        "cmax",
+        51.4,
+        "Collins 1998 systematic review: IR peak ~6 nmol/L per mg dose -> 180 nM = 51.4 ng/mL at 30 mg",
+    ),
     ("codeine", "ir", 60, 0, "codeine", "t_half", 3.3, "Swiss Fachinformation codeine (Findlay 2.4-2.9 h)"),
     (
         "codeine",
@@ -116,11 +126,23 @@ ROWS = [
 ]
 
 
+# Sourced numbers the model cannot honestly reproduce (also `known_gap:` in the drug file): expected failures.
+KNOWN_GAPS = {
+    ("morphine", "morphine", "cmax"): (
+        "1-compartment morphine (V 224 L = Vss, F 0.30 anchored to oral AUC) peaks at 24.6 ng/mL after 30 mg "
+        "vs 51.4 ng/mL (Collins 1998, -52%), probably because one compartment has no distribution phase"
+    ),
+}
+
+
 def _params():
     out = []
     for row in ROWS:
         drug, form, dose, dur, analyte, what, ref, source = row
         marks = [pytest.mark.skip(reason=f"{drug}: {source}")] if ref is None else []
+        gap = KNOWN_GAPS.get((drug, analyte, what))
+        if gap and ref is not None:
+            marks = [pytest.mark.xfail(strict=True, reason=gap)]
         out.append(pytest.param(*row, id=f"{drug}-{analyte}-{what}-{dose}mg-{form}", marks=marks))
     return out
 
