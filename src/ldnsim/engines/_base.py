@@ -343,7 +343,8 @@ def max_rel_diff(a: Result, b: Result, floor: float = 1e-6) -> float:
 
 
 def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, rtol: float,
-            atol: float, xp: Any, level: int = 0, max_level: int = 3) -> tuple[Any, Any, int]:
+            atol: float, xp: Any, level: int = 0, max_level: int = 3,
+            pair: Any = None) -> tuple[Any, Any, int]:
     """One macro-step of ``dt`` h with error control by step doubling, per patient (numpy; subsets).
 
     ``step(y, d, p, dt, xp) -> (y1, outputs)`` is the model's step (:func:`ldnsim.system.step`: exponential
@@ -353,17 +354,30 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
     steps, recursively, down to ``max_level`` halvings or one driver sample. Accepted patients keep the full
     step — so where the tolerance is met the result is exactly :func:`ldnsim.simulate`'s.
     Returns (y_new, mean pain over the step, number of refined patient-steps).
+
+    ``pair(y, d, p, dt, halves=True) -> (y_full, pain, y_two_halves | None)`` (numpy,
+    :func:`ldnsim.system.step_pair`), where given, computes the full and the two half steps together with
+    the same numbers and less work; drivers may then also be ``(1, P)`` where constant over the step.
     """
-    y_full, o_full = step(y, d, p, dt, xp)
-    pain = o_full["pain_nrs"]
-    n_s = next(iter(d.values())).shape[0]
-    if level >= max_level or n_s < 2 or n_s % 2:
-        return y_full, pain, 0
-    h = n_s // 2
-    d_a = {k: v[:h] for k, v in d.items()}
-    d_b = {k: v[h:] for k, v in d.items()}
-    y_a, _ = step(y, d_a, p, 0.5 * dt, xp)
-    y_b, _ = step(y_a, d_b, p, 0.5 * dt, xp)
+    n_s = max(v.shape[0] for v in d.values())
+    stop = level >= max_level or n_s < 2 or n_s % 2
+    if pair is not None:
+        y_full, pain, y_b = pair(y, d, p, dt, halves=not stop)
+        if stop:
+            return y_full, pain, 0
+        h = n_s // 2
+        d_a = {k: (v[:h] if v.shape[0] == n_s else v) for k, v in d.items()}
+        d_b = {k: (v[h:] if v.shape[0] == n_s else v) for k, v in d.items()}
+    else:
+        y_full, o_full = step(y, d, p, dt, xp)
+        pain = o_full["pain_nrs"]
+        if stop:
+            return y_full, pain, 0
+        h = n_s // 2
+        d_a = {k: v[:h] for k, v in d.items()}
+        d_b = {k: v[h:] for k, v in d.items()}
+        y_a, _ = step(y, d_a, p, 0.5 * dt, xp)
+        y_b, _ = step(y_a, d_b, p, 0.5 * dt, xp)
     scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_full))
     err = xp.max(xp.abs(y_full - y_b) / scale, axis=-1)
     bad = np.nonzero(np.asarray(err) > 1.0)[0]
@@ -371,9 +385,9 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
         return y_full, pain, 0
     sub_p = {k: (v[bad] if np.ndim(v) else v) for k, v in p.items()}
     y1, pain1, r1 = advance(step, y[bad], {k: v[:, bad] for k, v in d_a.items()}, sub_p, 0.5 * dt, rtol, atol,
-                            xp, level + 1, max_level)
+                            xp, level + 1, max_level, pair)
     y2, pain2, r2 = advance(step, y1, {k: v[:, bad] for k, v in d_b.items()}, sub_p, 0.5 * dt, rtol, atol, xp,
-                            level + 1, max_level)
+                            level + 1, max_level, pair)
     y_full = y_full.copy()
     pain = pain.copy()
     y_full[bad] = y2

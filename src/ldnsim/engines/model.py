@@ -177,8 +177,19 @@ class _Chunk:
             self._blocks = self.pk.iter_blocks(model.sample_times)
             self._buf: list[np.ndarray] = []
             self._have = 0
+            # drivers no analyte of the regimen acts on: zero at any concentration (checked at 1 nM)
+            ones = {a: np.ones(1) for a in self.pk.analytes}
+            occ1 = occupancy_xp(ones, receptor_constants(self.pk.analytes), np)
+            self.zero_drivers = {k for k in model.driver_names if k != "uld_site"
+                                 and np.all(np.asarray(occ1.get(k, 0.0)) == 0.0)}
+            if not self.uld:
+                self.zero_drivers.add("uld_site")
 
-    def drivers(self, k: int) -> dict[str, np.ndarray]:
+    def compact_drivers(self, k: int) -> dict[str, np.ndarray]:
+        """:meth:`drivers`, with the drivers that are zero throughout given as (1, P) zeros."""
+        return self.drivers(k, compact=True)
+
+    def drivers(self, k: int, compact: bool = False) -> dict[str, np.ndarray]:
         """Driver samples of macro-step ``k`` (consecutive calls), each (n_sub, P)."""
         m = self.model
         if self.pk is None:
@@ -199,6 +210,9 @@ class _Chunk:
                for k in m.driver_names if k != "uld_site"}
         c_uld = sum((eff[i] for i in self.uld), np.zeros(eff.shape[1:]))
         out["uld_site"] = c_uld / (c_uld + self.k_uld)
+        if compact:
+            for key in self.zero_drivers:
+                out[key] = np.zeros((1, self.n))
         return out
 
 
@@ -242,6 +256,14 @@ class LdnModel:
 
     def step(self, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any) -> Any:
         return self._step(y, d, p, dt, xp)
+
+    def step_pair(self, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float,
+                  halves: bool = True) -> Any:
+        """numpy: the full step and the two half steps of the error control at once
+        (:func:`ldnsim.system.step_pair`)."""
+        from ..system import step_pair
+
+        return step_pair(y, d, p, dt, halves)
 
     def rows(self, start: int, stop: int) -> dict[str, np.ndarray] | None:
         """Patients ``start … stop-1`` of a given patient table (``patients=``), or ``None`` to sample."""

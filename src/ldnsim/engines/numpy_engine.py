@@ -38,17 +38,22 @@ def run_chunk(problem: Problem, start: int, stop: int, xp: Any = np,
     ep = np.zeros((n, len(ep_days)))
     day_sum = np.zeros(days)
     day_sumsq = np.zeros(days)
+    pair = getattr(model, "step_pair", None)
     adv = advance_fn or (lambda y, d, p, dt: advance(model.step, y, d, p, dt, problem.rtol, problem.atol, np,
-                                                     max_level=problem.max_level))
+                                                     max_level=problem.max_level, pair=pair))
+    # numpy's own stepper takes drivers that are zero throughout as (1, P) (less work, same numbers)
+    drivers = chunk.drivers
+    if advance_fn is None and pair is not None and hasattr(chunk, "compact_drivers"):
+        drivers = chunk.compact_drivers
     y = chunk.y0
     p = chunk.p
     refined = 0
     pain_day = np.zeros(n)
     for k in range(model.steps):
-        d = chunk.drivers(k)
+        d = drivers(k)
         y, pain, r = adv(y, d, p, model.dt_h)
         refined += r
-        pain_day = pain_day + np.asarray(pain)
+        pain_day += np.asarray(pain)
         if (k + 1) % per_day == 0:
             day = k // per_day
             mean = pain_day / per_day

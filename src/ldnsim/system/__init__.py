@@ -5,7 +5,7 @@ presets and the integrator. Equations and parameters: docs/model.md.
 
 from __future__ import annotations
 
-from ._integrate import OUTPUT_ALGEBRA, integrate, steady_state, step
+from ._integrate import OUTPUT_ALGEBRA, integrate, steady_state, step, step_pair
 from ._params import (
     VARIANTS,
     condition_names,
@@ -56,4 +56,5 @@ __all__ = [
     "rhs",
     "steady_state",
     "step",
+    "step_pair",
 ]

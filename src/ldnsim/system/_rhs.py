@@ -25,6 +25,7 @@ __all__ = [
     "DRIVER_NAMES",
     "algebra",
     "production_loss",
+    "production_loss_terms",
     "rhs",
     "healthy_state",
     "high_branch_start",
@@ -186,6 +187,17 @@ def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any)
 
     ``dy/dt = P − L·y`` component-wise.
     """
+    prod, loss, f = production_loss_terms(y, d, p, xp)
+    z = 0.0 * f  # zeros of the full (sub-step × patient) shape: cheaper than broadcast_arrays
+    return xp.stack([v + z for v in prod], axis=-1), xp.stack([v + z for v in loss], axis=-1)
+
+
+def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
+                          xp: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], Any]:
+    """The terms of :func:`production_loss` before stacking: (production per state, loss rate per state,
+    firing ``F``). Each term has the shape its inputs broadcast to — ``(n_patients,)`` where it depends on
+    the state only, ``(n_sub, n_patients)`` where it depends on a driver — so a caller that averages over
+    the driver samples can skip the broadcast of the state-only terms."""
     alg = algebra(y, d, p, xp)
     c, x, f = alg["cytokines"], alg["ros"], alg["firing"]
     cx = _pos(c - 1.0, xp)
@@ -236,10 +248,7 @@ def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any)
     k_tol = xp.where(tol_target > tol, p["k_ton"], p["k_toff"])
     ptol = k_tol * tol_target
     ltol = k_tol
-    z = 0.0 * f  # zeros of the full (sub-step × patient) shape: cheaper than broadcast_arrays
-    prod = xp.stack([v + z for v in (pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol)], axis=-1)
-    loss = xp.stack([v + z for v in (lm, lq, la, l10, lt, ls, ll, le, lr, ltol)], axis=-1)
-    return prod, loss
+    return (pm, pq, pa, p10, pt, ps, pl, pe, pr, ptol), (lm, lq, la, l10, lt, ls, ll, le, lr, ltol), f
 
 
 def rhs(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any) -> Any:
