@@ -12,6 +12,10 @@ Inputs are unbound effect-site (brain) concentrations in nM, keyed by analyte na
     mu_agonist_occupancy = Σ_agonists x_i / D       (unweighted)
     mu_endogenous = x_E / D
 
+Full agonists' Ki (role ``agonist``) is the drug file's in-vitro value times ``mu_agonist_in_vivo_shift``
+(receptors.yaml): in-vitro agonist Ki are high-affinity-state values without Na⁺/GTP. Antagonists and
+the partial agonist buprenorphine keep the file value.
+
 TLR4/MD-2 (antagonists and opioid activators compete for the LPS pocket)::
 
     x_I = Σ C_i · relative_potency_i / tlr4_ic50_nM,  x_A = Σ C_j / EC50_j
@@ -62,6 +66,7 @@ class LigandConstants:
     mu_role: str | None = None
     mu_ki_nM: float | None = None
     mu_efficacy: float = 0.0
+    mu_ki_in_vitro_nM: float | None = None
     tlr4_role: str | None = None
     tlr4_relative_potency: float = 1.0
     tlr4_ec50_nM: float | None = None
@@ -87,7 +92,9 @@ def ligand_table() -> dict[str, LigandConstants]:
             r = an.receptors
             kw: dict = {"analyte": name, "drug": spec.id}
             if r.mu is not None:
-                kw.update(mu_role=r.mu.role, mu_ki_nM=r.mu.ki.value, mu_efficacy=r.mu.efficacy_value)
+                shift = _agonist_shift() if r.mu.role == "agonist" else 1.0  # full agonists only
+                kw.update(mu_role=r.mu.role, mu_ki_nM=r.mu.ki.value * shift, mu_efficacy=r.mu.efficacy_value,
+                          mu_ki_in_vitro_nM=r.mu.ki.value)
             if r.tlr4 is not None:
                 kw["tlr4_role"] = r.tlr4.role
                 if r.tlr4.relative_potency is not None:
@@ -106,7 +113,21 @@ def ligand_table() -> dict[str, LigandConstants]:
 @cache
 def _shared() -> dict[str, float]:
     doc = load_yaml("receptors.yaml")
-    return {k: float(v["value"]) for k, v in doc.items() if isinstance(v, dict) and "value" in v}
+    return {
+        k: float(v["value"])
+        for k, v in doc.items()
+        if isinstance(v, dict) and "value" in v and k not in _LIGAND_CONSTANTS
+    }
+
+
+#: receptors.yaml entries applied to the ligand constants (not overridable per call)
+_LIGAND_CONSTANTS = ("mu_agonist_in_vivo_shift",)
+
+
+@cache
+def _agonist_shift() -> float:
+    """In-vivo/in-vitro Ki ratio of full μ agonists (receptors.yaml ``mu_agonist_in_vivo_shift``)."""
+    return float(load_yaml("receptors.yaml")["mu_agonist_in_vivo_shift"]["value"])
 
 
 def default_params() -> dict[str, float]:

@@ -1,12 +1,11 @@
 """Opioid co-medication: tolerance and OIH, the LDN contraindication, and the ultra-low-dose regime."""
 
 import numpy as np
-import pytest
 
 from ldnsim.regimen import DoseEvent, Regimen
 from ldnsim.simulate import simulate
 
-MORPHINE = "morphine 30 mg every 12 hours for 12 weeks"
+MORPHINE = "morphine 30 mg er every 12 hours for 12 weeks"  # q12h morphine is extended-release (MS Contin)
 
 
 def test_morphine_analgesia_wanes_with_tolerance_and_glial_activation(sim):
@@ -20,15 +19,8 @@ def test_morphine_analgesia_wanes_with_tolerance_and_glial_activation(sim):
     assert float(m.microglia.values[0, 55]) > float(base.microglia.values[0, 55])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="morphine 30 mg q12h gives ~97% μ occupancy (Ki 1.2 nM is the in-vitro high-affinity state), so "
-    "4.5 mg naltrexone displaces a few %; an in-vivo agonist affinity shift alone does not fix it: tolerance "
-    "is driven by occupancy and e_A/tau_mu were tuned to it (docs/model.md findings 3); needs system-layer "
-    "changes (tolerance from agonist stimulus, e_A re-tuned)",
-)
 def test_adding_ldn_to_morphine_removes_analgesia_within_hours():
-    mor = [DoseEvent(12.0 * i, "morphine", 30.0) for i in range(6)]
+    mor = [DoseEvent(12.0 * i, "morphine", 30.0, "sr") for i in range(6)]  # extended-release q12h
     t_ldn = 24.0 + 10.0
     both = mor + [DoseEvent(t_ldn, "naltrexone", 4.5)]
     a = simulate(mor, days=3, output="hourly").pain_nrs.values[0]

@@ -241,10 +241,12 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     le = p["k_E"] * one
     pr = p["k_R"] * (1.0 + p["alpha_R"] * o_x)
     lr = p["k_R"] * one
-    # tolerance: follows agonist occupancy, faster up than down; the high-affinity antagonist site
-    # (ultra-low-dose regime) slows its development
-    o_a = alg["mu_agonist_eff"]
-    tol_target = p["tol_max"] * o_a * (1.0 - p["chi_uld"] * d["uld_site"])
+    # tolerance: follows the agonist's signal (its stimulus before tolerance, relative to healthy tone,
+    # through a saturating transducer tau_tol), faster up than down; the high-affinity antagonist
+    # site (ultra-low-dose regime) slows its development
+    s_a = y[..., IR] * p["e_A"] * alg["mu_agonist_eff"] / p["phi0"]
+    sig_a = p["tau_tol"] * s_a / (1.0 + p["tau_tol"] * s_a)
+    tol_target = p["tol_max"] * sig_a * (1.0 - p["chi_uld"] * d["uld_site"])
     k_tol = xp.where(tol_target > tol, p["k_ton"], p["k_toff"])
     ptol = k_tol * tol_target
     ltol = k_tol
