@@ -102,7 +102,16 @@ ROWS = [
     ),
     ("meperidine", "ir", 100, 0, "normeperidine", "t_half", 10.0, "Swiss FI pethidine: norpethidine 8-12 h"),
     ("methadone", "ir", 10, 0, "methadone", "t_half", 25.0, "Swiss FI methadone (13-47 h)"),
-    ("methadone", "ir", 10, 0, "methadone", "cmax", None, NO_CMAX),
+    (
+        "methadone",
+        "ir",
+        5,
+        0,
+        "methadone",
+        "cmax",
+        8.8,
+        "Swiss FI L-Polamidon: 5 mg levomethadone, healthy adults, mean peak 8.8 ng/mL",
+    ),
     (
         "buprenorphine",
         "sl",
@@ -131,6 +140,10 @@ KNOWN_GAPS = {
     ("morphine", "morphine", "cmax"): (
         "1-compartment morphine (V 224 L = Vss, F 0.30 anchored to oral AUC) peaks at 24.6 ng/mL after 30 mg "
         "vs 51.4 ng/mL (Collins 1998, -52%), probably because one compartment has no distribution phase"
+    ),
+    ("methadone", "methadone", "cmax"): (
+        "racemic model (V 4 L/kg, F 0.86) peaks at 12.7 ng/mL after 5 mg vs 8.8 ng/mL for 5 mg levomethadone "
+        "alone (+44%); an indirect reference (one enantiomer, assumed to share the racemate's kinetics)"
     ),
 }
 
