@@ -979,7 +979,7 @@ def full_model_spec(
         spec.rules.append(Rule(k, Sym.wrap(v).expr, "1", f"{k} ({unit_note}); ldnsim.system algebra"))
     real_algebra = rhs_mod.algebra
     try:
-        rhs_mod.algebra = lambda y_, d_, p_, xp_: {k: Sym(k) for k in alg}
+        rhs_mod.algebra = lambda y_, d_, p_, xp_, **_kw: {k: Sym(k) for k in alg}
         with hoist:
             prod, loss = rhs_mod.production_loss(y, d, psym, SYM)
             rates = [(Sym.wrap(prod[i]) - Sym.wrap(loss[i]) * y[i]).expr for i in range(len(STATE_NAMES))]

@@ -215,7 +215,7 @@ def simulate(
     # initial state: healthy, or the untreated steady state of the chronic (high-pain) branch
     guess = high_branch_start(np, n_pat) if cond["start"] == "high" else healthy_state(np, n_pat)
     base_d = {k: np.broadcast_to(v, (1, n_pat)) for k, v in baseline.items()}
-    y0 = steady_state(guess, base_d, p)
+    y0 = _steady_state(guess, base_d, p)
     res = integrate(y0, drivers, p, dt_h=dt_h, n_sub=n_sub, hourly=(output == "hourly"))
 
     if output == "daily":
@@ -255,6 +255,30 @@ def simulate(
     return ds
 
 
+_STEADY: dict[bytes, np.ndarray] = {}
+
+
+def _steady_state(guess: np.ndarray, drivers: Mapping[str, np.ndarray], p: Mapping[str, Any]) -> np.ndarray:
+    """:func:`ldnsim.system.steady_state`, remembered for the same start, drivers and parameters (a trial
+    simulates the same patients under several arms; the search is deterministic)."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for name, v in (("_guess", guess), *sorted(drivers.items()), *sorted(p.items())):
+        a = np.ascontiguousarray(v, dtype=float)
+        h.update(name.encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    key = h.digest()
+    y0 = _STEADY.get(key)
+    if y0 is None:
+        y0 = steady_state(guess, drivers, p)
+        if len(_STEADY) >= 32:
+            _STEADY.pop(next(iter(_STEADY)))
+        _STEADY[key] = y0
+    return y0.copy()
+
+
 def _occupancy(effect: Mapping[str, np.ndarray], ic50: np.ndarray, n_t: int) -> dict[str, np.ndarray]:
     """Receptor-layer occupancies (each (n_pat, n_t)); the TLR4 IC50 may differ between patients."""
     from .receptors import occupancy
@@ -292,15 +316,30 @@ def _drivers(events: list, t_sub: np.ndarray, cov: Mapping[str, Any], p: Mapping
     analytes = [str(a) for a in pk["analyte"].values]
     eff = np.broadcast_to(pk["effect_nM"].values, (n_pat, t_sub.size, len(analytes)))
     pla = np.broadcast_to(pk["plasma_ng_ml"].values, (n_pat, t_sub.size, len(analytes)))
-    effect = {a: eff[:, :, i] for i, a in enumerate(analytes)}
-    occ = _occupancy(effect, ic50, t_sub.size)
-    drivers = {k: np.ascontiguousarray(v.T) for k, v in occ.items()}
-    c_uld = sum((effect[a] for a in ULD_ANALYTES if a in effect), np.zeros((n_pat, t_sub.size)))
-    k_uld = p["K_uld_pM"][:, None] * 1e-3
-    drivers["uld_site"] = np.ascontiguousarray((c_uld / (c_uld + k_uld)).T)
     conc = {"plasma_ng_ml": np.ascontiguousarray(pla.transpose(1, 0, 2)),
             "effect_nM": np.ascontiguousarray(eff.transpose(1, 0, 2))}
+    e_tp = conc["effect_nM"]  # (n_time, n_pat, n_analyte): the drivers' layout
+    if not np.all(np.isfinite(e_tp)) or np.any(e_tp < -1e-9):
+        raise InputError("effect_nM", "must be finite and non-negative (nM)")
+    effect = {a: np.maximum(e_tp[:, :, i], 0.0) for i, a in enumerate(analytes)}
+    drivers = _occupancy_tp(effect, ic50, (t_sub.size, n_pat))
+    c_uld = sum((effect[a] for a in ULD_ANALYTES if a in effect), np.zeros((t_sub.size, n_pat)))
+    k_uld = p["K_uld_pM"][None, :] * 1e-3
+    drivers["uld_site"] = c_uld / (c_uld + k_uld)
     return drivers, conc, analytes, baseline
+
+
+def _occupancy_tp(effect: Mapping[str, np.ndarray], ic50: np.ndarray,
+                  shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Receptor-layer occupancies (each (n_time, n_pat)) from concentrations (n_time, n_pat), every patient
+    at once (the TLR4 IC50 may differ between patients): the equations of
+    :func:`ldnsim.receptors.occupancy` as the engines run them (:func:`ldnsim.engines.occupancy_xp`)."""
+    from .engines.model import occupancy_xp, receptor_constants
+
+    consts = receptor_constants(list(effect), {"tlr4_ic50_nM": ic50})
+    occ = occupancy_xp(effect, consts, np)
+    return {k: np.ascontiguousarray(np.broadcast_to(np.asarray(occ.get(k, 0.0), dtype=float), shape))
+            for k in DRIVER_NAMES if k != "uld_site"}
 
 
 def _assemble(states, alg, drv, conc, analytes, time_h, time_days, events, n_pat) -> xr.Dataset:

@@ -73,8 +73,9 @@ def _np_means(terms: tuple[tuple, tuple], shape: tuple[int, ...],
         res = np.empty(shape)
         for i, v in enumerate(group):
             v = np.asarray(v)
-            if v.ndim == ndim:  # (n_sub, P): depends on a driver
-                res[..., i] = (v if sl is None or v.shape[0] == 1 else v[sl]).mean(axis=0)
+            if v.ndim == ndim:  # (n_sub, P): depends on a driver; the sum and division of numpy's mean
+                v = v if sl is None or v.shape[0] == 1 else v[sl]
+                np.divide(np.add.reduce(v, axis=0), v.shape[0], out=res[..., i])
             else:
                 res[..., i] = v
         out.append(res)
@@ -168,6 +169,9 @@ def integrate(
     n_steps = n_total // n_sub
     n_pat = y.shape[0]
     d_steps = {k: np.asarray(v).reshape(n_steps, n_sub, n_pat) for k, v in drivers.items()}
+    # a driver that is zero throughout (no analyte acts on it) as (n_steps, 1, n_pat): less work, same numbers
+    d_steps = {k: (np.zeros((n_steps, 1, n_pat)) if n_sub > 1 and not np.any(v) else v)
+               for k, v in d_steps.items()}
     states = np.empty((n_steps + 1, *y.shape))
     states[0] = y
     for n in range(n_steps):

@@ -126,10 +126,12 @@ def _mu_competition(y: Any, d: Mapping[str, Any], xp: Any) -> tuple[Any, Any, An
     return e * re / den, ra / den, rx / den
 
 
-def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any) -> dict[str, Any]:
+def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any,
+            readout: bool = True) -> dict[str, Any]:
     """Quasi-steady-state quantities (cytokines … firing) and the pain readout for states ``y``.
 
     Units: all relative to healthy (1) except ``pain_nrs`` (0–10 NRS) and the occupancies (0–1).
+    ``readout=False`` skips the pain readout (``pain_nrs`` is then ``None``; the ODEs do not use it).
     """
     m, a, a10, t = y[..., IM], y[..., IA], y[..., I10], y[..., IT]
     s, lat, rmu, tol = y[..., IS], y[..., IL], y[..., IR], y[..., ITOL]
@@ -147,7 +149,8 @@ def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any) -> dict
     # NMDA drive: saturating receptor activation normalised to 1 at G = 1, channel block, IL-1β potentiation
     n_g = p["n_G"]
     kg = p["K_G"] ** n_g
-    hill = g**n_g / (kg + g**n_g) * (kg + 1.0)
+    gn = g**n_g  # each power once: the same numbers, a third fewer transcendental calls
+    hill = gn / (kg + gn) * (kg + 1.0)
     # astrocytic gliotransmission (D-serine co-agonist) raises NMDA drive in reactive states
     nmda = (1.0 - d["nmda_block"]) * hill * (1.0 + p["phi_C"] * cx) * (1.0 + p["phi_A"] * a)
     # μ inhibitory tone: endogenous + agonist (reduced by tolerance), times receptor density
@@ -167,7 +170,11 @@ def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any) -> dict
     f = periph * nmda * gain * inhib * disinhib
     fx = _pos(f - 1.0, xp)
     h = p["h_pain"]
-    pain = 10.0 * fx**h / (p["Z50"] ** h + fx**h)
+    if readout:
+        fh = fx**h
+        pain = 10.0 * fh / (p["Z50"] ** h + fh)
+    else:
+        pain = None
     return {
         "cytokines": c,
         "ros": x,
@@ -198,7 +205,7 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     firing ``F``). Each term has the shape its inputs broadcast to — ``(n_patients,)`` where it depends on
     the state only, ``(n_sub, n_patients)`` where it depends on a driver — so a caller that averages over
     the driver samples can skip the broadcast of the state-only terms."""
-    alg = algebra(y, d, p, xp)
+    alg = algebra(y, d, p, xp, readout=False)
     c, x, f = alg["cytokines"], alg["ros"], alg["firing"]
     cx = _pos(c - 1.0, xp)
     xx = _pos(x - 1.0, xp)
@@ -212,7 +219,8 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     # microglia: TLR4-dependent drive (DAMPs scaled by ESR, opioid TLR4 agonism) is inhibited by θ_T;
     # TLR4-independent drive (e.g. CSF1/fractalkine from injured neurons) and activity-dependent drive
     drive = (p["glial_drive_tlr4"] + p["w_op"] * a_op) * (1.0 - theta) + p["glial_drive_other"]
-    drive = drive + p["w_F"] * fx**2 / (p["K_F"] ** 2 + fx**2)
+    f2 = fx**2
+    drive = drive + p["w_F"] * f2 / (p["K_F"] ** 2 + f2)
     act = p["k_M"] * drive
     resolve = p["k_MQ"] * (1.0 + p["kappa_10"] * _pos(a10 - 1.0, xp))
     pm = act * _pos(1.0 - q, xp)
@@ -229,7 +237,8 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     pt = p["k_T"] / (1.0 + p["kappa_TC"] * cx + p["kappa_TX"] * xx)
     lt = p["k_T"] * one
     # central sensitisation: activity-dependent (threshold, cooperative) induction, decay slowed by astrocytes
-    ind = p["k_S"] * fx ** p["n_S"] / (p["K_S"] ** p["n_S"] + fx ** p["n_S"])
+    fs = fx ** p["n_S"]
+    ind = p["k_S"] * fs / (p["K_S"] ** p["n_S"] + fs)
     ps = ind
     ls = ind + p["k_Sd"] / (1.0 + p["kappa_SA"] * a)
     # latent sensitisation ("priming"): fed by S, very slow reversal
