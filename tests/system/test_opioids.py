@@ -40,6 +40,7 @@ def test_microgram_naltrexone_keeps_oxycodone_analgesia_and_lessens_tolerance():
     both = simulate(ev, days=56)
     base = simulate(None, days=56).pain_nrs.values[0]
     assert float(both.mu_antagonist.max()) < 0.01  # no μ blockade at 1 µg
+    assert base[1] - alone.pain_nrs.values[0, 1] > 0.4  # oxycodone alone is analgesic (not a vacuous ratio)
     assert base[1] - both.pain_nrs.values[0, 1] >= 0.9 * (base[1] - alone.pain_nrs.values[0, 1])
     assert float(both.tolerance.values[0, 50]) < 0.8 * float(alone.tolerance.values[0, 50])
     assert np.all(both.pain_nrs.values[0, 7:] <= alone.pain_nrs.values[0, 7:] + 1e-6)
