@@ -14,3 +14,11 @@ def test_parameter_table_lists_every_data_file():
         text = path.read_text()
         if "unit:" in text and "value:" in text:
             assert path.name in md
+
+
+def test_published_parameter_table_is_current():
+    """docs/parameters.md is generated from the data files; regenerate with `make docs`."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "parameters.md"
+    assert doc.read_text(encoding="utf-8") == parameter_table_markdown(), "run `make docs`"
