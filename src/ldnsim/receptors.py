@@ -174,48 +174,73 @@ def occupancy(
         if name not in table:
             raise UnknownNameError("analyte", name, table)
         arr = np.asarray(c, dtype=float)
-        if not np.all(np.isfinite(arr)) or np.any(arr < -1e-9):
+        low = float(arr.min()) if arr.size else 0.0
+        if not np.isfinite(low) or low < -1e-9 or not np.isfinite(arr).all():
             raise InputError(f"effect_nM[{name}]", "must be finite and non-negative (nM)")
-        conc[name] = np.maximum(arr, 0.0)
+        conc[name] = np.maximum(arr, 0.0) if low < 0.0 else arr
     endo = np.asarray(endogenous, dtype=float)
     if not np.all(np.isfinite(endo)) or np.any(endo < 0):
         raise InputError("endogenous", "must be finite and >= 0", accepted=">= 0 (1 = resting tone)")
     shape = np.broadcast_shapes(*(a.shape for a in conc.values()), endo.shape) if conc else endo.shape
-    zero = np.zeros(shape)
-    x_ant, x_ag, x_ag_eff = zero.copy(), zero.copy(), zero.copy()
-    x_tlr_i, x_tlr_a, x_nmda, x_nox = zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    # sums over the ligands that act at each target (a target no ligand acts on stays 0); in place, fused
+    acc: dict[str, np.ndarray] = {}
+
+    def add(key: str, x: np.ndarray, fresh: bool) -> None:
+        if key not in acc:
+            acc[key] = x if fresh and x.shape == shape else np.broadcast_to(x, shape).copy()
+        else:
+            acc[key] += x
+
     nox_emax = 0.0
     for name, c in conc.items():
         L = table[name]
         if L.mu_ki_nM is not None:
             x = c / L.mu_ki_nM
             if L.mu_role == "antagonist":
-                x_ant = x_ant + x
+                add("ant", x, True)
             else:
-                x_ag = x_ag + x
-                x_ag_eff = x_ag_eff + L.mu_efficacy * x
+                add("ag_eff", L.mu_efficacy * x, True)
+                add("ag", x, True)
         if L.tlr4_role == "antagonist":
-            x_tlr_i = x_tlr_i + c * L.tlr4_relative_potency / p["tlr4_ic50_nM"]
+            add("tlr_i", c * L.tlr4_relative_potency / p["tlr4_ic50_nM"], True)
         elif L.tlr4_role == "activator" and L.tlr4_ec50_nM is not None:
-            x_tlr_a = x_tlr_a + c / L.tlr4_ec50_nM
+            add("tlr_a", c / L.tlr4_ec50_nM, True)
         if L.nmda_ic50_nM is not None:
-            x_nmda = x_nmda + c / L.nmda_ic50_nM
+            add("nmda", c / L.nmda_ic50_nM, True)
         if L.nox2_ic50_nM is not None:
-            x_nox = x_nox + c / L.nox2_ic50_nM
+            add("nox", c / L.nox2_ic50_nM, True)
             nox_emax = max(nox_emax, L.nox2_emax)
-    x_end = endo * p["endogenous_ratio"] + zero
-    d_mu = 1.0 + x_ant + x_ag + x_end
-    d_tlr = 1.0 + x_tlr_i + x_tlr_a
-    return {
-        "mu_antagonist": x_ant / d_mu,
-        "mu_agonist": x_ag_eff / d_mu,
-        "mu_endogenous": x_end / d_mu,
-        "mu_agonist_occupancy": x_ag / d_mu,
-        "tlr4_inhibition": x_tlr_i / d_tlr,
-        "tlr4_agonism": x_tlr_a / d_tlr,
-        "nmda_block": x_nmda / (1.0 + x_nmda),
-        "nox2_inhibition": min(nox_emax, p["nox2_cap"]) * x_nox / (1.0 + x_nox),
-    }
+
+    def full(v: np.ndarray) -> np.ndarray:
+        return v if np.shape(v) == shape else np.broadcast_to(v, shape).copy()
+
+    x_end = endo * p["endogenous_ratio"]
+    d_mu = 1.0 + acc["ant"] if "ant" in acc else np.ones(shape)
+    if "ag" in acc:
+        d_mu += acc["ag"]
+    d_mu = d_mu + x_end  # (1 + Σ antagonists + Σ agonists) + endogenous, the order of the sums kept
+    d_tlr = None
+    for key in ("tlr_i", "tlr_a"):
+        if key in acc:
+            d_tlr = 1.0 + acc[key] if d_tlr is None else d_tlr + acc[key]
+    out: dict[str, np.ndarray] = {}
+    for name, key, den in (("mu_antagonist", "ant", d_mu), ("mu_agonist", "ag_eff", d_mu),
+                           ("mu_agonist_occupancy", "ag", d_mu), ("tlr4_inhibition", "tlr_i", d_tlr),
+                           ("tlr4_agonism", "tlr_a", d_tlr)):
+        if key not in acc:
+            out[name] = np.zeros(shape)
+        elif isinstance(acc[key], np.ndarray) and acc[key].ndim:
+            out[name] = np.divide(acc[key], den, out=acc[key])
+        else:  # scalars
+            out[name] = acc[key] / den
+    out["mu_endogenous"] = full(x_end / d_mu)
+    x = acc.get("nmda")
+    out["nmda_block"] = x / (1.0 + x) if x is not None else np.zeros(shape)
+    x = acc.get("nox")
+    out["nox2_inhibition"] = (min(nox_emax, p["nox2_cap"]) * x / (1.0 + x) if x is not None
+                              else np.zeros(shape))
+    return {k: out[k] for k in ("mu_antagonist", "mu_agonist", "mu_endogenous", "mu_agonist_occupancy",
+                                "tlr4_inhibition", "tlr4_agonism", "nmda_block", "nox2_inhibition")}
 
 
 def occupancy_from_pk(ds, endogenous: float | np.ndarray = 1.0, params: Mapping[str, float] | None = None):
