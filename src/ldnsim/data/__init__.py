@@ -26,11 +26,15 @@ def data_path(relative: str) -> Path:
     return Path(str(resources.files(__package__).joinpath(relative)))
 
 
+#: libyaml's safe loader where PyYAML has it (the same documents, ~8x faster than the pure-Python one)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def _load_cached(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise DataFileError(f"{path}: data file not found") from exc
     except yaml.YAMLError as exc:
