@@ -182,12 +182,7 @@ def simulate(
         return _simulate_on_engine(engine, regimen, condition, days, patients, variant, output, params, seed,
                                    esr_mm_h)
     del seed  # deterministic; kept for the engine contract
-    try:
-        days_f = float(days)
-    except (TypeError, ValueError):
-        raise InputError("days", "must be a number of days", value=days) from None
-    if not (np.isfinite(days_f) and 0 < days_f <= MAX_DAYS):
-        raise InputError("days", "out of range", accepted=f"> 0 and ≤ {MAX_DAYS} days", value=days)
+    days_f = _check_days(days)
     if output not in ("daily", "hourly"):
         raise InputError("output", f"unknown output {output!r}", accepted="daily or hourly", value=output)
     if not (dt_h > 0 and (24.0 / dt_h) == int(24.0 / dt_h)):
@@ -385,12 +380,7 @@ def _simulate_on_engine(engine, regimen, condition, days, patients, variant, out
     if output != "daily":
         raise InputError("output", "the population engines return daily output only", accepted="daily",
                          value=output)
-    try:
-        days_f = float(days)
-    except (TypeError, ValueError):
-        raise InputError("days", "must be a number of days", value=days) from None
-    if not (np.isfinite(days_f) and 0 < days_f <= MAX_DAYS):
-        raise InputError("days", "out of range", accepted=f"> 0 and ≤ {MAX_DAYS} days", value=days)
+    days_f = _check_days(days)
     if esr_mm_h is not None:
         import pandas as pd
 
@@ -399,3 +389,14 @@ def _simulate_on_engine(engine, regimen, condition, days, patients, variant, out
             patients["esr_mm_h"] = float(esr_mm_h)
     return simulate_daily(regimen, condition, int(np.ceil(days_f)), patients, engine=engine, variant=variant,
                           params=params, seed=0 if seed is None else int(seed))
+
+
+def _check_days(days: Any) -> float:
+    """``days`` as a float in (0, MAX_DAYS], or an InputError naming the field."""
+    try:
+        days_f = float(days)
+    except (TypeError, ValueError):
+        raise InputError("days", "must be a number of days", value=days) from None
+    if not (np.isfinite(days_f) and 0 < days_f <= MAX_DAYS):
+        raise InputError("days", "out of range", accepted=f"> 0 and ≤ {MAX_DAYS} days", value=days)
+    return days_f
