@@ -14,7 +14,8 @@ from typing import Any
 
 from . import data_path, iter_parameters, load_yaml
 
-__all__ = ["data_files", "provenance_of", "provenance_problems", "parameter_rows", "parameter_table_markdown"]
+__all__ = ["data_files", "provenance_of", "provenance_problems", "parameter_rows", "parameter_table_markdown",
+           "markdown_cell", "format_prior"]
 
 
 def data_files() -> list[Path]:
@@ -80,8 +81,14 @@ def parameter_rows(path: Path) -> Iterator[dict]:
         }
 
 
-def _cell(x: Any) -> str:
+def markdown_cell(x: Any) -> str:
+    """``x`` as one Markdown table cell (pipes escaped, newlines flattened)."""
     return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def format_prior(prior: Any) -> str:
+    """A parameter's ``prior`` mapping as ``dist=…, lo=…, hi=…`` (empty when there is none)."""
+    return ", ".join(f"{k}={v}" for k, v in prior.items()) if isinstance(prior, dict) else ""
 
 
 def parameter_table_markdown() -> str:
@@ -108,12 +115,9 @@ def parameter_table_markdown() -> str:
             "|---|---|---|---|---|---|",
         ]
         for r in rows:
-            prior = ""
-            if isinstance(r["prior"], dict):
-                prior = ", ".join(f"{k}={v}" for k, v in r["prior"].items())
-            lines.append(
-                f"| `{_cell(r['name'])}` | {_cell(r['value'])} | {_cell(r['unit'])} | "
-                f"{'' if r['cv'] is None else _cell(r['cv'])} | {_cell(prior)} | {_cell(r['provenance'])} |"
-            )
+            prior = format_prior(r["prior"])
+            cv = "" if r["cv"] is None else r["cv"]
+            cells = [f"`{r['name']}`", r["value"], r["unit"], cv, prior, r["provenance"]]
+            lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ every chunk size.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -398,7 +399,7 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
 # ------------------------------------------------------------------------------------------------ registry
 
 
-class Engine:
+class Engine(abc.ABC):
     """Base class. Subclasses set ``name`` and implement :meth:`run`."""
 
     name = "base"
@@ -406,8 +407,9 @@ class Engine:
     def available(self) -> bool:
         return True
 
-    def run(self, problem: Problem, *, progress: bool = False) -> Result:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self, problem: Problem, *, progress: bool = False) -> Result:
+        """Run every patient of ``problem`` and return its streamed :class:`Result`."""
 
 
 _REGISTRY: dict[str, Callable[..., Engine]] = {}

@@ -191,12 +191,11 @@ def parameter_table() -> list[dict[str, Any]]:
     return rows
 
 
-def _cell(x: Any) -> str:
-    return str(x).replace("|", "\\|").replace("\n", " ")
-
-
 def parameter_table_markdown() -> str:
     """The system parameter table as Markdown (docs/model.md embeds it between the marker comments)."""
+    from ..data.provenance import format_prior
+    from ..data.provenance import markdown_cell as _cell
+
     lines = [
         DOC_TABLE_BEGIN,
         "",
@@ -204,9 +203,7 @@ def parameter_table_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in parameter_table():
-        prior = ""
-        if isinstance(r["prior"], dict):
-            prior = ", ".join(f"{k}={v}" for k, v in r["prior"].items())
+        prior = format_prior(r["prior"])
         lines.append(
             f"| {_cell(r['group'])} | `{_cell(r['name'])}` | {_cell(r['value'])} | {_cell(r['unit'])} | "
             f"{_cell(prior)} | {_cell(r['provenance'])} |"
