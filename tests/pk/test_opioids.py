@@ -21,7 +21,7 @@ from ldnsim.pk import Covariates  # noqa: E402
 from ldnsim.regimen import DoseEvent, Regimen  # noqa: E402
 
 TOL = 0.25
-NO_CMAX = "no sourced label-dose Cmax was read for this compound (see the drug file's notes)"
+NO_CMAX = "no label-dose Cmax could be read in the stored sources (see the drug file's notes)"
 
 # drug, formulation, dose_mg (labelled), duration_h, analyte, quantity, reference value, source
 ROWS = [
@@ -138,8 +138,10 @@ ROWS = [
 # Sourced numbers the model cannot honestly reproduce (also `known_gap:` in the drug file): expected failures.
 KNOWN_GAPS = {
     ("morphine", "morphine", "cmax"): (
-        "1-compartment morphine (V 224 L = Vss, F 0.30 anchored to oral AUC) peaks at 24.6 ng/mL after 30 mg "
-        "vs 51.4 ng/mL (Collins 1998, -52%), probably because one compartment has no distribution phase"
+        "morphine (V 224 L, F 0.30 anchored to the naltrexone-blocked oral AUC) peaks at 24.6 ng/mL "
+        "after 30 mg vs 51.4 ng/mL (Collins 1998 pooled, -52%); a sourced 2-compartment disposition "
+        "(Wang 2013) with the sourced Tmax 0.75 h gives 25-30 ng/mL, so the pooled reference, not the "
+        "compartments, is the mismatch (see morphine.yaml known_gap)"
     ),
     ("methadone", "methadone", "cmax"): (
         "racemic model (V 4 L/kg, F 0.86) peaks at 12.7 ng/mL after 5 mg vs 8.8 ng/mL for 5 mg levomethadone "
