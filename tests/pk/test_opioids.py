@@ -62,7 +62,16 @@ ROWS = [
         "BMC Clin Pharmacol 2007;7:3 (IR t1/2 2-3 h)",
     ),
     ("hydromorphone", "iv", 2, 0, "hydromorphone", "t_half", 1.87, "Westerling 1996 (2 mg IV, HPLC)"),
-    ("hydromorphone", "ir", 4, 0, "hydromorphone", "cmax", None, NO_CMAX),
+    (
+        "hydromorphone",
+        "ir",
+        8,
+        0,
+        "hydromorphone",
+        "cmax",
+        5.5,
+        "US hydromorphone HCl tablets label: 8 mg tablet Cmax 5.5 ng/mL (CV 33%)",
+    ),
     ("fentanyl", "iv", 0.1, 0, "fentanyl", "t_half", 3.65, "McClain & Hug 1980 (t1/2 beta 219 min)"),
     (
         "fentanyl",
