@@ -72,6 +72,20 @@ def test_results_do_not_depend_on_chunking_and_follow_the_seed():
     assert ds.pain_nrs.dims == ("patient", "endpoint_day")
 
 
+def test_sub_batches_inside_a_chunk_change_no_number(monkeypatch):
+    """The numpy engine steps a chunk in sub-batches (cache-sized); with refinement active, any batching gives
+    bit-identical results."""
+    from ldnsim.engines import numpy_engine
+
+    m = LdnModel(LDN, "fibromyalgia", days=4, n_sub=8)
+    prob = dict(n_patients=7, seed=5, rtol=1e-4, atol=1e-8)
+    whole = get_engine("numpy").run(Problem(m, **prob))
+    monkeypatch.setattr(numpy_engine, "SUB_BATCH", 3)
+    split = get_engine("numpy").run(Problem(m, **prob))
+    assert whole.steps > 0 and split.steps == whole.steps
+    assert max_rel_diff(whole, split) == 0.0
+
+
 def test_schedule_and_modal_form():
     ev = [DoseEvent(0.0, "naltrexone", 4.5), DoseEvent(30.0, "naltrexone", 4.5),
           DoseEvent(0.0, "fentanyl", 2.4, "patch", 72.0)]

@@ -39,8 +39,14 @@ def run_chunk(problem: Problem, start: int, stop: int, xp: Any = np,
     day_sum = np.zeros(days)
     day_sumsq = np.zeros(days)
     pair = getattr(model, "step_pair", None)
-    adv = advance_fn or (lambda y, d, p, dt: advance(model.step, y, d, p, dt, problem.rtol, problem.atol, np,
-                                                     max_level=problem.max_level, pair=pair))
+    if advance_fn is not None:
+        adv = advance_fn
+    else:
+        def one(y, d, p, dt):
+            return advance(model.step, y, d, p, dt, problem.rtol, problem.atol, np,
+                           max_level=problem.max_level, pair=pair)
+
+        adv = _in_batches(one, n, SUB_BATCH)
     # numpy's own stepper takes drivers that are zero throughout as (1, P) (less work, same numbers)
     drivers = chunk.drivers
     if advance_fn is None and pair is not None and hasattr(chunk, "compact_drivers"):
@@ -70,6 +76,38 @@ def run_chunk(problem: Problem, start: int, stop: int, xp: Any = np,
         raise SolverError("non-finite state at the end of the run (solver failure)")
     return {"start": start, "stop": stop, "pain_endpoints": ep, "final_state": y, "day_sum": day_sum,
             "day_sumsq": day_sumsq, "refined": refined}
+
+
+#: patients stepped together inside a chunk (numpy): the step's temporaries of 24 samples × 2,048 patients
+#: (~400 kB each) stay nearer the CPU (L2 cache): ~1.2× faster per patient than stepping 4,096 at once
+#: (measured, docs/engines.md); each patient's numbers do not depend on the batching
+SUB_BATCH = 2048
+
+
+def _in_batches(adv: Any, n: int, size: int) -> Any:
+    """``adv(y, d, p, dt)`` applied to consecutive slices of ``size`` patients, results concatenated."""
+    if n <= size:
+        return adv
+    cuts = [slice(a, min(n, a + size)) for a in range(0, n, size)]
+
+    def part(v: Any, sl: slice) -> Any:
+        return v[sl] if np.ndim(v) else v
+
+    p_parts: dict[int, list] = {}  # the parameters are the same every step: sliced once
+
+    def batched(y, d, p, dt):
+        if id(p) not in p_parts:
+            p_parts.clear()
+            p_parts[id(p)] = [{k: part(v, sl) for k, v in p.items()} for sl in cuts]
+        ys, pains, refined = [], [], 0
+        for sl, p_sl in zip(cuts, p_parts[id(p)], strict=True):
+            y1, pain, r = adv(y[sl], {k: v[:, sl] for k, v in d.items()}, p_sl, dt)
+            ys.append(y1)
+            pains.append(pain)
+            refined += r
+        return np.concatenate(ys), np.concatenate(pains), refined
+
+    return batched
 
 
 def assemble(problem: Problem, parts: list[dict[str, Any]], engine: str) -> Result:
