@@ -212,6 +212,11 @@ class Problem:
     max_level: int = 3
     chunk_size: int = BLOCK
     keep_patients: bool = True
+    #: ``reducer(chunk_output) -> {name: number or array}``, called on every chunk (where the chunk ran, so
+    #: picklable for dask) with its ``pain_endpoints`` (patients × endpoint days) and ``final_state``; the
+    #: engines add up the returned values over the chunks into :attr:`Result.reduced` — per-patient summaries
+    #: of any size of population in O(chunk) memory (:mod:`ldnsim.trials.population`)
+    reducer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.n_patients < 1:
@@ -283,6 +288,8 @@ class Result:
     wall_s: float = 0.0
     peak_mib: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    #: the sums of ``Problem.reducer``'s outputs over every chunk (empty without a reducer)
+    reduced: dict[str, Any] = field(default_factory=dict)
 
     @property
     def day_mean(self) -> np.ndarray:

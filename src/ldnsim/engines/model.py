@@ -185,6 +185,13 @@ class _Chunk:
             if not self.uld:
                 self.zero_drivers.add("uld_site")
 
+    def baseline_pain(self) -> np.ndarray:
+        """Each patient's pain (NRS) at the untreated steady state the run starts from (before any dose)."""
+        from ..system import algebra
+
+        d = {k: np.asarray(v, dtype=float)[None, :] for k, v in self.baseline.items()}
+        return np.asarray(algebra(self.y0[None], d, self.p, np)["pain_nrs"])[0]
+
     def compact_drivers(self, k: int) -> dict[str, np.ndarray]:
         """:meth:`drivers`, with the drivers that are zero throughout given as (1, P) zeros."""
         return self.drivers(k, compact=True)

@@ -74,8 +74,11 @@ def run_chunk(problem: Problem, start: int, stop: int, xp: Any = np,
     y = np.asarray(y)
     if not np.all(np.isfinite(y)):
         raise SolverError("non-finite state at the end of the run (solver failure)")
-    return {"start": start, "stop": stop, "pain_endpoints": ep, "final_state": y, "day_sum": day_sum,
-            "day_sumsq": day_sumsq, "refined": refined}
+    out = {"start": start, "stop": stop, "pain_endpoints": ep, "final_state": y, "day_sum": day_sum,
+           "day_sumsq": day_sumsq, "refined": refined}
+    if problem.reducer is not None and hasattr(chunk, "baseline_pain"):
+        out["baseline_pain"] = chunk.baseline_pain()  # for the reducer only; _strip drops it
+    return out
 
 
 #: patients stepped together inside a chunk (numpy): the step's temporaries of 24 samples × 2,048 patients
@@ -126,12 +129,26 @@ def assemble(problem: Problem, parts: list[dict[str, Any]], engine: str) -> Resu
         day_sum=np.sum([o["day_sum"] for o in parts], axis=0),
         day_sumsq=np.sum([o["day_sumsq"] for o in parts], axis=0),
         steps=int(sum(o.get("refined", 0) for o in parts)),
+        reduced=_add_up([o["reduced"] for o in parts if "reduced" in o]),
     )
 
 
+def _add_up(dicts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Element-wise sums of the reducer outputs of the chunks (keys in the first chunk's order)."""
+    if not dicts:
+        return {}
+    return {k: sum((np.asarray(d[k], dtype=float) for d in dicts[1:]), np.asarray(dicts[0][k], dtype=float))
+            for k in dicts[0]}
+
+
 def _strip(problem: Problem, out: dict[str, Any]) -> dict[str, Any]:
-    if not problem.keep_patients:
+    """A chunk's output as kept: the reducer's summary added, the per-patient arrays dropped unless kept."""
+    if problem.reducer is not None:
         out = dict(out)
+        out["reduced"] = problem.reducer(out)
+    out = dict(out)
+    out.pop("baseline_pain", None)
+    if not problem.keep_patients:
         out["pain_endpoints"] = None
         out["final_state"] = None
     return out
