@@ -99,6 +99,7 @@ def test_memory_does_not_grow_with_the_population():
         ({"days": 1}, "days"),
         ({"arms": []}, "arms"),
         ({"arms": [("a", None), ("a", LDN)]}, "arms"),
+        ({"n_sub": 5}, "n_sub"),
     ],
 )
 def test_bad_input_names_the_field(kwargs, field):
