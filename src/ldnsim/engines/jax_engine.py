@@ -13,7 +13,6 @@ level for every patient).
 from __future__ import annotations
 
 import time
-import tracemalloc
 from functools import partial
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from ..errors import LdnsimError
 from ._base import Engine, Problem, Result, register_engine
-from .numpy_engine import _progress, _strip, assemble, run_chunk
+from .numpy_engine import run_in_process
 
 __all__ = ["JaxEngine", "jax_available", "gpu_available"]
 
@@ -145,24 +144,7 @@ class JaxEngine(Engine):
         if not jax_available():
             raise LdnsimError("the jax engine needs jax: pip install 'ldnsim[gpu]'")
         show = self.progress if progress is None else progress
-        adv = self._advance_fn(problem)
-        t0 = time.perf_counter()
-        if self.trace_memory:
-            tracemalloc.start()
-        try:
-            parts = []
-            bar = _progress(show, problem.n_patients)
-            for start, stop in problem.chunks():
-                parts.append(_strip(problem, run_chunk(problem, start, stop, advance_fn=adv)))
-                bar(stop - start)
-            peak = tracemalloc.get_traced_memory()[1] / 2**20 if self.trace_memory else 0.0
-        finally:
-            if self.trace_memory:
-                tracemalloc.stop()
-        res = assemble(problem, parts, self.name)
-        res.wall_s = time.perf_counter() - t0
-        res.peak_mib = peak
-        return res
+        return run_in_process(self, problem, self._advance_fn(problem), show)
 
 
 register_engine("jax", JaxEngine)

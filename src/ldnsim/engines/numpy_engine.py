@@ -165,23 +165,29 @@ class NumpyEngine(Engine):
 
     def run(self, problem: Problem, *, progress: bool | None = None) -> Result:
         show = self.progress if progress is None else progress
-        t0 = time.perf_counter()
-        if self.trace_memory:
-            tracemalloc.start()
-        try:
-            parts = []
-            bar = _progress(show, problem.n_patients)
-            for start, stop in problem.chunks():
-                parts.append(_strip(problem, run_chunk(problem, start, stop)))
-                bar(stop - start)
-            peak = tracemalloc.get_traced_memory()[1] / 2**20 if self.trace_memory else 0.0
-        finally:
-            if self.trace_memory:
-                tracemalloc.stop()
-        res = assemble(problem, parts, self.name)
-        res.wall_s = time.perf_counter() - t0
-        res.peak_mib = peak
-        return res
+        return run_in_process(self, problem, None, show)
+
+
+def run_in_process(engine: Any, problem: Problem, advance_fn: Any, show: bool) -> Result:
+    """Every chunk of ``problem`` in this process, one after the other (the numpy and jax engines): timed,
+    with a progress bar if ``show`` and peak traced memory if ``engine.trace_memory``."""
+    t0 = time.perf_counter()
+    if engine.trace_memory:
+        tracemalloc.start()
+    try:
+        parts = []
+        bar = _progress(show, problem.n_patients)
+        for start, stop in problem.chunks():
+            parts.append(_strip(problem, run_chunk(problem, start, stop, advance_fn=advance_fn)))
+            bar(stop - start)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if engine.trace_memory else 0.0
+    finally:
+        if engine.trace_memory:
+            tracemalloc.stop()
+    res = assemble(problem, parts, engine.name)
+    res.wall_s = time.perf_counter() - t0
+    res.peak_mib = peak
+    return res
 
 
 def _progress(show: bool, total: int) -> Any:
