@@ -322,29 +322,11 @@ def run_trial(
         summary, waterfall = _analyse(design, pts, ev_vals, period, completer, R)
         summary["screening"] = {"screened_per_enrolled": round(1.0 / max(screening_rate, 1e-9), 3)}
     else:
-        summary, waterfall, trajectories = _run_up_and_down(
-            design,
-            pts,
-            rng,
-            p,
-            levels,
-            pat,
-            k_pat,
-            drop,
-            fluct,
-            resp,
-            E,
-            n,
-            R,
-            variant,
-            sys_params,
-            engine,
-            treated_flags,
-            tick,
-            add_mech,
-            pdays[0],
-            n_days[0],
-        )
+        enrolled = _Enrolled(design=design, pts=pts, rng=rng, realism=p, pattern=pat, k_pat=k_pat, drop=drop,
+                             fluct=fluct, resp=resp, expectation=E, n=n, replicates=R, variant=variant,
+                             sys_params=sys_params, engine=engine, treated_flags=treated_flags, tick=tick,
+                             add_mech=add_mech)
+        summary, waterfall, trajectories = _run_up_and_down(enrolled, levels, pdays[0], n_days[0])
         t_model = float("nan")
     for g in mechanism.values():
         g.pop("_w", None)
@@ -539,29 +521,37 @@ def _nanmean_list(xs) -> float | None:
     return float(np.mean(xs)) if xs else None
 
 
-def _run_up_and_down(
-    design,
-    pts,
-    rng,
-    p,
-    levels,
-    pat,
-    k_pat,
-    drop,
-    fluct,
-    resp,
-    E,
-    n,
-    R,
-    variant,
-    sys_params,
-    engine,
-    treated_flags,
-    tick,
-    add_mech,
-    pdays,
-    n_days,
-):
+@dataclass
+class _Enrolled:
+    """What :func:`run_trial` has settled before the treatment phases: the enrolled patients and their
+    per-patient draws, the realism parameters and the run's callbacks (passed to the up-and-down runner)."""
+
+    design: TrialDesign
+    pts: pd.DataFrame
+    rng: np.random.Generator
+    realism: dict[str, float]
+    pattern: np.ndarray  # adherence pattern per patient
+    k_pat: int
+    drop: np.ndarray  # dropout day per patient
+    fluct: np.ndarray  # patients × days pain fluctuation
+    resp: np.ndarray  # placebo responsiveness per patient
+    expectation: float
+    n: int
+    replicates: int
+    variant: str
+    sys_params: dict[str, float] | None
+    engine: str | None
+    treated_flags: Callable[[Any], list[bool]]
+    tick: Callable[[str], None]
+    add_mech: Callable[[str, dict, int], None]
+
+
+def _run_up_and_down(ctx: _Enrolled, levels: np.ndarray, pdays, n_days: int):
+    design, pts, rng, p = ctx.design, ctx.pts, ctx.rng, ctx.realism
+    pat, k_pat, drop, fluct, resp = ctx.pattern, ctx.k_pat, ctx.drop, ctx.fluct, ctx.resp
+    E, n, R = ctx.expectation, ctx.n, ctx.replicates
+    variant, sys_params, engine = ctx.variant, ctx.sys_params, ctx.engine
+    treated_flags, tick, add_mech = ctx.treated_flags, ctx.tick, ctx.add_mech
     df_ = design.dose_finding
     seq = design.sequences[0]
     need = len(pts)
