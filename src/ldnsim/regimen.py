@@ -951,11 +951,7 @@ def _match_clause(rest: str, st: _Step, full: str) -> str | None:
     # duration: "x 2 weeks" (clinical shorthand for a duration), then for N doses / x N / N doses
     m = re.match(rf"[x×]\s*{_N}\s*{_TIME_UNIT}(?![a-z0-9])", rest)
     if m:
-        if st.for_h is not None or st.n_doses is not None:
-            raise InputError(
-                "regimen.duration", "two durations in one step", accepted=ACCEPT_DURATION, value=full
-            )
-        st.for_h = parse_duration(f"{_num(m.group('n'))} {m.group('u')}", "regimen.duration")
+        _set_duration(st, full, for_h=_duration_h(m))
         return take(m)
     m = (
         re.match(rf"for\s+{_N}\s+doses?(?![a-z0-9])", rest)
@@ -971,21 +967,13 @@ def _match_clause(rest: str, st: _Step, full: str) -> str | None:
                 accepted=ACCEPT_DURATION,
                 value=full,
             )
-        if st.for_h is not None or st.n_doses is not None:
-            raise InputError(
-                "regimen.duration", "two durations in one step", accepted=ACCEPT_DURATION, value=full
-            )
-        st.n_doses = int(n)
+        _set_duration(st, full, n_doses=int(n))
         return take(m)
     m = re.match(
         rf"(?:for|over|during)\s+(?:(?:the\s+)?(?:next|first)\s+)?{_N}\s*{_TIME_UNIT}(?![a-z0-9])", rest
     )
     if m:
-        if st.for_h is not None or st.n_doses is not None:
-            raise InputError(
-                "regimen.duration", "two durations in one step", accepted=ACCEPT_DURATION, value=full
-            )
-        st.for_h = parse_duration(f"{_num(m.group('n'))} {m.group('u')}", "regimen.duration")
+        _set_duration(st, full, for_h=_duration_h(m))
         return take(m)
     # start: from day N / starting week N / from hour N / after N days / starting in N days
     m = re.match(
@@ -1034,6 +1022,18 @@ def _set_freq(st: _Step, iv: float | None, full: str, clock: str | None = None) 
         st.interval_h = iv
     if clock is not None and st.clock is None:
         st.clock = clock
+
+
+def _duration_h(m: re.Match) -> float:
+    return parse_duration(f"{_num(m.group('n'))} {m.group('u')}", "regimen.duration")
+
+
+def _set_duration(st: _Step, full: str, *, for_h: float | None = None, n_doses: int | None = None) -> None:
+    """A step's duration, given once: as hours (``for 2 weeks``, ``x 10 days``) or as a number of doses."""
+    if st.for_h is not None or st.n_doses is not None:
+        raise InputError("regimen.duration", "two durations in one step", accepted=ACCEPT_DURATION,
+                         value=full)
+    st.for_h, st.n_doses = for_h, n_doses
 
 
 def _set_start(st: _Step, h: float, full: str) -> None:
