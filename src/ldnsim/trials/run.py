@@ -124,7 +124,9 @@ def run_trial(
     n = int(design.patients if patients is None else patients)
     R = int(design.replicates if replicates is None else replicates)
     if not 1 <= n <= 100000:
-        raise InputError("patients", "out of range", accepted="1-100000", value=n)
+        raise InputError("patients", "out of range", value=n,
+                         accepted="1-100000 (larger populations, without the measurement layer: "
+                                  "ldnsim population-trial)")
     if not 1 <= R <= 10000 or n * R > 400000:
         raise InputError(
             "replicates", "out of range", accepted="1-10000 with patients x replicates <= 400000", value=R
