@@ -64,6 +64,10 @@ def check(
         typer.echo(f"  {m['summary']}")
         typer.echo(f"  Management: {m['management']}")
         typer.echo(f"  Evidence: {m['evidence']}; sources: {_sources_text(m['sources'])}")
+        fd = m.get("formulation_detail")
+        if fd and m["severity"] == "critical":
+            src = f" [{fd['cite']}]" if fd.get("cite") else (" [assumed]" if fd.get("assumed") else "")
+            typer.echo(f"  Formulation: {fd['label']} — {fd['why']}{src}")
         for n in m["notes"]:
             typer.echo(f"  Note: {n}")
     if doc["cautions"]:
@@ -162,6 +166,14 @@ def restart(
         f"basis: {r['basis']})"
     )
     typer.echo(f"Why: {r['why']}")
+    fd = doc["formulation"]
+    pk = fd.get("pk") or {}
+    typer.echo(
+        f"Formulation: {fd['label']} ({fd['by']}"
+        + (f" '{fd['matched']}'" if fd.get("matched") else "")
+        + f"); modelled as {pk.get('used') or 'not modelled'}"
+        + (" (conservative fallback)" if pk.get("fallback") else "")
+    )
     lab = doc["label_rule"]
     typer.echo(f"Label rule: {lab['days_lo']:g}–{lab['days_hi']:g} days [{lab['evidence']}]")
     for p in lab["provenance"]:

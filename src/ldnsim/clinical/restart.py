@@ -20,6 +20,7 @@ import numpy as np
 from ..data import load_yaml, value_of
 from ..errors import InputError
 from ._model import ModelUnavailable, population_occupancy, time_below
+from .formulation import Cue, pk_formulation
 from .hold import _iso, parse_time
 from .rules import DISCLAIMER
 from .screen import screen_entry
@@ -106,6 +107,8 @@ def plan_restart(
     main = crit[0]
     rule = main["rule"]
     acting = scr["formulation"] or "short"
+    cue = Cue(**scr["formulation_detail"])
+    formulation: dict[str, Any] = {**cue.to_dict(), "pk": None}
     cat = label_category(rule, acting)
     w = load_yaml("clinical/washout.yaml")
     label = _label_rows(w, cat)
@@ -148,26 +151,15 @@ def plan_restart(
         dose_mg = None
         rate = _RATE.search(opioid)
         duration = 0.0
-        forms = set(load_drug(drug).formulations)
-        if acting == "patch":
-            if "patch" not in forms:
-                raise ModelUnavailable(f"PK file for {drug} has no patch formulation; model not run")
-            if not rate:
-                raise ModelUnavailable("no patch rate in the text (e.g. '25 mcg/h'); model not run")
-            form = "patch"
-        else:
-            prefer = (["sr"] if acting == "long" else []) + ["ir", "sl", "oral"]
-            form = next((f for f in prefer if f in forms), "")
-            if not form:
-                have = ", ".join(sorted(forms))
-                raise ModelUnavailable(f"PK file for {drug} has no oral formulation ({have})")
-            if cat == "long" and form != "sr":
-                # no ER formulation in the PK file: modelled as IR (shorter exposure → the label rule governs)
-                model["note"] = (
-                    f"PK file for {drug} has no extended-release formulation; modelled as {form!r}, which "
-                    "underestimates exposure; the label rule governs"
-                )
-        if acting == "patch":
+        form, pk_info = pk_formulation(drug, cue, load_drug(drug).formulations)
+        formulation["pk"] = pk_info
+        if form is None:
+            raise ModelUnavailable(pk_info["why"])
+        if form == "patch" and not rate:
+            raise ModelUnavailable("no patch rate in the text (e.g. '25 mcg/h'); model not run")
+        if pk_info["fallback"] and cue.kind != "ir":
+            model["note"] = pk_info["why"]
+        if form == "patch":
             dose_mg = float(rate.group(1)) * 1e-3 * interval
             duration = interval
         else:
@@ -199,6 +191,8 @@ def plan_restart(
     except ModelUnavailable as exc:
         model["available"] = False
         model["reason"] = str(exc)
+        if formulation["pk"] is None:
+            formulation["pk"] = {"requested": cue.kind, "used": None, "fallback": False, "why": str(exc)}
     except InputError as exc:  # the PK layer refused our events (e.g. formulation missing in the drug file)
         model["available"] = False
         model["reason"] = f"PK layer: {exc}"
@@ -224,12 +218,34 @@ def plan_restart(
     notes = [" ".join(str(v).split()) for v in w["restart_notes"].values()]
     if cat in ("patch",):
         notes.insert(0, "Count from patch removal: give the removal time as --last-dose.")
+    pk = formulation["pk"] or {}
+    form_note = f"Formulation read as {cue.label}: {cue.why}"
+    if cue.cite:
+        form_note += f" [{cue.cite}]"
+    elif cue.assumed and cue.by == "brand":
+        form_note += f" [assumed: {cue.reason}]"
+    form_note += f". Model: {pk.get('why', 'not run')}."
+    notes.insert(0, form_note)
+    if cue.by == "default" and given and interval >= 12.0 and cat == "short":
+        notes.insert(
+            1,
+            f"Dosed every {interval:g} h but no product form is named: if this is an extended-release "
+            "product, say so (e.g. 'ER' or the brand): the long-acting label rule (longer interval) applies.",
+        )
+    if cue.kind == "depot":
+        notes.insert(
+            1,
+            "Depot injection/implant: the drug is released for weeks to months after the last injection; "
+            "neither the label rule (written for tablets and patches) nor the model covers this — the "
+            "interval is likely much longer; seek specialist advice.",
+        )
     if any(f["rule"] == "possible_opioid" for f in crit):
         notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
     return {
         "opioid": opioid,
         "ingredients": scr["ingredients"],
         "category": cat,
+        "formulation": formulation,
         "last_dose": _iso(t_last),
         "recommendation": {
             "earliest_ldn_start": _iso(t_last + timedelta(hours=hours)),

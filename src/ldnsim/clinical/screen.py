@@ -12,24 +12,13 @@ import re
 from typing import Any
 
 from ..errors import InputError
+from .formulation import detect_formulation
 from .rules import DISCLAIMER, RANK, max_severity, rules, source_list
 from .vocabulary import Match, vocabulary
 
 __all__ = ["screen_entry", "screen", "detect_acting"]
 
 _MASS = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|µg|ug|g)\b", re.I)
-_LONG = re.compile(
-    r"\b(er|xr|sr|cr|la|xl|mr|cd|continus|contin|retard|depot|24\s*h(?:r|our)?|"
-    r"extended|sustained|controlled|prolonged|modified|long[- ]acting)\b",
-    re.I,
-)
-_PATCH = re.compile(
-    r"\b(patch|patches|transdermal|td|mcg\s*/\s*h(?:r|our)?|µg\s*/\s*h|ug\s*/\s*h|"
-    r"micrograms?\s*/\s*h(?:r|our)?)\b",
-    re.I,
-)
-
-
 def _dose_mg(text: str, *, bare: bool = True) -> float | None:
     """First mass in the text, in mg; with ``bare`` a unit-less number counts as mg; "5/325" → 5."""
     m = _MASS.search(text)
@@ -47,17 +36,7 @@ def _dose_mg(text: str, *, bare: bool = True) -> float | None:
 
 def detect_acting(text: str, matches: list[Match]) -> str:
     """short | long | patch, from the product (brand/ingredient) and the words in the entry."""
-    acting = "short"
-    for m in matches:
-        if m.name.acting == "patch":
-            return "patch"
-        if m.name.acting == "long":
-            acting = "long"
-    if _PATCH.search(text):
-        return "patch"
-    if _LONG.search(text):
-        return "long"
-    return acting
+    return detect_formulation(text, matches).acting
 
 
 def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
@@ -132,6 +111,7 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         governing_rule = "unknown"
     r = rb[governing_rule]
     ingredients = [f["ingredient"] for f in findings]
+    cue = detect_formulation(text, matches) if recognised else None
     return {
         "input": text,
         "source": source,
@@ -145,7 +125,8 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         "rule": governing_rule,
         "sources": source_list(r.get("sources") or []),
         "findings": findings,
-        "formulation": detect_acting(text, matches) if recognised else None,
+        "formulation": cue.acting if cue else None,
+        "formulation_detail": cue.to_dict() if cue else None,
         "notes": notes,
     }
 
