@@ -171,7 +171,7 @@ def restart(
     typer.echo(
         f"Formulation: {fd['label']} ({fd['by']}"
         + (f" '{fd['matched']}'" if fd.get("matched") else "")
-        + f"); modelled as {pk.get('used') or 'not modelled'}"
+        + (f"); modelled as {pk['used']}" if pk.get("used") else "); not modelled")
         + (" (conservative fallback)" if pk.get("fallback") else "")
     )
     lab = doc["label_rule"]
