@@ -96,3 +96,16 @@ def test_er_fallback_explained_in_restart(receptor_layer):
     assert doc["category"] == "long" and doc["formulation"]["pk"]["fallback"]
     assert "slowest-absorbing" in doc["model"]["note"]
     assert doc["recommendation"]["opioid_free_hours"] >= 14 * 24
+
+
+@pytest.mark.parametrize("text", ["Sublocade 300 mg monthly", "Buvidal 96 mg weekly", "Probuphine implant"])
+def test_depot_restart_gives_no_date(text, receptor_layer):
+    """A depot keeps releasing the opioid for weeks to months: the planner refuses a date (a tablet-rule date
+    would be the unsafe direction) and gives only the label floor and a specialist referral."""
+    doc = plan_restart(text, LAST, n_patients=40)
+    r = doc["recommendation"]
+    if doc["formulation"]["kind"] != "depot":
+        pytest.skip(f"{text!r} is not in the depot table")
+    assert r["earliest_ldn_start"] is None and r["opioid_free_hours"] is None
+    assert r["basis"] == "specialist" and r["not_before"] > LAST
+    assert "specialist" in r["why"]

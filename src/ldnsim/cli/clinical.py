@@ -161,10 +161,13 @@ def restart(
         f"Opioid: {doc['opioid']} → {', '.join(doc['ingredients'])} ({doc['category']}); "
         f"last dose {doc['last_dose']}"
     )
-    typer.echo(
-        f"Earliest LDN start: {r['earliest_ldn_start']}  ({r['opioid_free_days']:g} opioid-free days; "
-        f"basis: {r['basis']})"
-    )
+    if r["earliest_ldn_start"] is None:
+        typer.echo(f"Earliest LDN start: NO DATE — specialist review needed (not before {r['not_before']})")
+    else:
+        typer.echo(
+            f"Earliest LDN start: {r['earliest_ldn_start']}  ({r['opioid_free_days']:g} opioid-free days; "
+            f"basis: {r['basis']})"
+        )
     typer.echo(f"Why: {r['why']}")
     fd = doc["formulation"]
     pk = fd.get("pk") or {}

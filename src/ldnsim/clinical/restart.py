@@ -241,19 +241,38 @@ def plan_restart(
         )
     if any(f["rule"] == "possible_opioid" for f in crit):
         notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
+    recommendation: dict[str, Any] = {
+        "earliest_ldn_start": _iso(t_last + timedelta(hours=hours)),
+        "opioid_free_hours": hours,
+        "opioid_free_days": round(hours / 24.0, 2),
+        "basis": basis,
+        "why": why,
+    }
+    if cue.kind == "depot":
+        # a depot keeps releasing the opioid for weeks to months: no rule or model here gives a safe date, so
+        # none is given (a date from the tablet rule would be the unsafe direction); the label interval is
+        # only a floor
+        recommendation = {
+            "earliest_ldn_start": None,
+            "opioid_free_hours": None,
+            "opioid_free_days": None,
+            "not_before": _iso(t_last + timedelta(hours=label_h)),
+            "basis": "specialist",
+            "why": (
+                f"No date is given: {cue.label} products release {', '.join(scr['ingredients'])} for weeks "
+                "to months after the last injection, and neither the label rule (written for tablets and "
+                "patches) nor ldnsim's model covers them. Not before "
+                f"{_iso(t_last + timedelta(hours=label_h))} (the label interval), and only after specialist "
+                "review (e.g. measured levels or a naloxone challenge)."
+            ),
+        }
     return {
         "opioid": opioid,
         "ingredients": scr["ingredients"],
         "category": cat,
         "formulation": formulation,
         "last_dose": _iso(t_last),
-        "recommendation": {
-            "earliest_ldn_start": _iso(t_last + timedelta(hours=hours)),
-            "opioid_free_hours": hours,
-            "opioid_free_days": round(hours / 24.0, 2),
-            "basis": basis,
-            "why": why,
-        },
+        "recommendation": recommendation,
         "label_rule": label,
         "model": model,
         "screen": {
