@@ -47,3 +47,34 @@ def test_bad_input(kw):
     n = kw.pop("n")
     with pytest.raises(InputError):
         sample_population(n, "fibromyalgia", 0, **kw)
+
+
+def test_esr_tail_is_clipped_to_the_models_range(monkeypatch):
+    """The log-normal ESR passes 150 mm/h ~3 times per million patients; a 10-million-patient run met it.
+    With the median moved to 150 mm/h half the draws would be out of range: all are clipped, none invalid."""
+    import copy
+
+    import ldnsim.population as pop
+    from ldnsim.system import condition_params, resolve_params
+
+    spec = copy.deepcopy(pop.population_spec())
+    spec["covariates"]["esr_mm_h"]["median"]["value"] = 150.0
+    monkeypatch.setattr(pop, "population_spec", lambda: spec)
+    df = pop.sample_population(2000, "fibromyalgia", seed=1)
+    esr = df["esr_mm_h"].to_numpy()
+    assert esr.max() == 150.0 and (esr == 150.0).mean() > 0.3 and esr.min() > 0
+    resolve_params(condition_params("fibromyalgia"), 2000, esr_mm_h=esr)  # accepted by the model
+
+
+def test_out_of_range_esr_names_the_patients():
+    import numpy as np
+    import pytest
+
+    from ldnsim.errors import InputError
+    from ldnsim.system import condition_params, resolve_params
+
+    esr = np.full(10, 12.0)
+    esr[7] = 151.0
+    with pytest.raises(InputError) as exc:
+        resolve_params(condition_params("fibromyalgia"), 10, esr_mm_h=esr)
+    assert "[7]" in str(exc.value) and "151" in str(exc.value)

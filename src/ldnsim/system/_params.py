@@ -42,6 +42,8 @@ VARIANTS = ("full", "mu-only")
 _CONDITION_FIELDS = ("glial_drive", "tlr4_fraction", "peripheral_drive", "esr_mm_h", "typical_pain_nrs")
 #: names that are computed per run (from the condition, covariates and the receptor layer), not read
 DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", "tlr4_on")
+#: the top of the Westergren ESR scale (mm/h) accepted by the model; sampled populations are clipped to it
+ESR_MAX_MM_H = 150.0
 
 
 @cache
@@ -149,8 +151,11 @@ def resolve_params(
                          value=float(p["tlr4_fraction"].max()))
     esr = np.asarray(condition["esr_mm_h"] if esr_mm_h is None else esr_mm_h, dtype=float)
     esr = np.broadcast_to(esr, (n_patients,)).astype(float)
-    if not np.all(np.isfinite(esr)) or np.any(esr < 0) or np.any(esr > 150):
-        raise InputError("esr_mm_h", "out of range", accepted="0-150 mm/h", value=esr.tolist()[:5])
+    bad = ~np.isfinite(esr) | (esr < 0) | (esr > ESR_MAX_MM_H)
+    if np.any(bad):  # name the offending values (and patients), not the first few
+        idx = np.flatnonzero(bad)[:5]
+        raise InputError("esr_mm_h", f"out of range for patient(s) {idx.tolist()}",
+                         accepted=f"0-{ESR_MAX_MM_H:g} mm/h", value=esr[idx].tolist())
     # ESR shifts the glial drive toward the TLR4 (DAMP) pathway: the odds of the TLR4 share scale as
     # (esr/esr_ref)**esr_exponent, the total drive is kept (docs/model.md, "ESR covariate")
     esr_factor = (np.maximum(esr, 1.0) / p["esr_ref_mm_h"]) ** p["esr_exponent"]
