@@ -76,10 +76,10 @@ class DaskEngine(Engine):
                 import dask
 
                 n = self.n_workers or os.cpu_count() or 1
-                # dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which also switches off glibc's
-                # dynamic mmap threshold: every (samples × patients) temporary of the step (~0.1-0.4 MB) is then
-                # mmap'ed and unmapped, and the workers spent as much time in page faults as in numpy (sys ≈ user
-                # time). Large thresholds keep those arrays on the heap (measured in docs/engines.md).
+                # dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which also switches off
+                # glibc's dynamic mmap threshold: every (samples × patients) temporary of the step (~0.1-0.4
+                # MB) is then mmap'ed and unmapped, and the workers spent as much time in page faults as in
+                # numpy (sys ≈ user time). Large thresholds keep those arrays on the heap (docs/engines.md).
                 env = {"MALLOC_TRIM_THRESHOLD_": str(256 * 2**20), "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
                 with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in env.items()}):
                     self._cluster = LocalCluster(n_workers=n, threads_per_worker=self.threads_per_worker,
