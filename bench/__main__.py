@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     ap.add_argument("--patients", type=int, default=None, help="patients (system: 8192; pk: 10000)")
     ap.add_argument("--days", type=int, default=None, help="simulated days (system: 56; pk: 365)")
-    ap.add_argument("--engines", default="", help="comma-separated engines (default: every available one)")
+    ap.add_argument("--engines", default="", help="comma-separated engines (default: every available one); "
+                    "jax-fused / jax-hybrid pick the jax engine's path")
     ap.add_argument("--rr-patients", type=int, default=None, help="patients run through libRoadRunner")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)

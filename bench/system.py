@@ -106,8 +106,10 @@ def bench_system(patients: int = 8192, days: int = 56, seed: int = 1,
                 doc["engines"][key] = {"patient_years_per_s": res.patient_years_per_s, "wall_s": res.wall_s,
                                        "peak_mib": None, "workers": w, **extra}
             continue
-        opts = {"trace_memory": True} if name in ("numpy", "jax") else {}
-        res, extra = run_engine(name, problem, **opts)
+        opts = {"trace_memory": True} if name.split("-")[0] in ("numpy", "jax") else {}
+        if name.startswith("jax-"):  # jax-fused / jax-hybrid: the jax engine's two paths (docs/engines.md)
+            opts["mode"] = name.split("-", 1)[1]
+        res, extra = run_engine(name.split("-")[0], problem, **opts)
         results[name] = res
         doc["engines"][name] = {"patient_years_per_s": res.patient_years_per_s, "wall_s": res.wall_s,
                                 "peak_mib": res.peak_mib, **extra}

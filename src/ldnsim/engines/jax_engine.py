@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import LdnsimError
+from ..errors import InputError, LdnsimError
 from ._base import Engine, Problem, Result, register_engine
 from .numpy_engine import run_in_process
 
@@ -65,15 +65,47 @@ def _make_level0(step: Any, dt: float, rtol: float, atol: float) -> Any:
 
 
 class JaxEngine(Engine):
-    """jit-compiled engine (float64). ``device``: ``"cpu"``, ``"gpu"`` or ``None`` (jax's default)."""
+    """jit-compiled engine (float64). ``device``: ``"cpu"``, ``"gpu"`` or ``None`` (jax's default).
+
+    ``mode``: ``"hybrid"`` (one jitted macro-step per day, drivers and refinement in numpy — the faster on a
+    CPU), ``"fused"`` (the whole schedule in one ``lax.scan`` on the device, :mod:`._jax_fused`; bolus
+    schedules only, others fall back to hybrid) or ``"auto"`` (fused on a GPU, hybrid otherwise).
+    """
 
     name = "jax"
 
-    def __init__(self, device: str | None = None, trace_memory: bool = False, progress: bool = False):
+    def __init__(self, device: str | None = None, trace_memory: bool = False, progress: bool = False,
+                 mode: str = "auto"):
+        if mode not in ("auto", "hybrid", "fused"):
+            raise InputError("mode", "unknown jax engine mode", accepted="auto, hybrid, fused", value=mode)
         self.device = device
         self.trace_memory = trace_memory
         self.progress = progress
+        self.mode = mode
         self._cache: dict[tuple, Any] = {}
+        self._fused_cache: dict[tuple, Any] = {}
+
+    def _device(self) -> Any:
+        import jax
+
+        if self.device is None:
+            return None
+        devs = [d for d in jax.devices() if d.platform == self.device] if self.device != "cpu" else \
+            jax.devices("cpu")
+        if not devs:
+            raise LdnsimError(f"jax engine: no {self.device} device")
+        return devs[0]
+
+    def uses_fused(self, problem: Problem) -> bool:
+        """Whether :meth:`run` takes the fused path for ``problem``."""
+        from ._jax_fused import fused_supported
+
+        if self.mode == "hybrid" or not fused_supported(problem):
+            return False
+        if self.mode == "fused":
+            return True
+        dev = self._device()
+        return dev.platform == "gpu" if dev is not None else gpu_available()
 
     def available(self) -> bool:
         return jax_available()
@@ -91,13 +123,7 @@ class JaxEngine(Engine):
         if fn is None:
             fn = _make_level0(m.step, m.dt_h, problem.rtol, problem.atol)
             self._cache[key] = fn
-        dev = None
-        if self.device is not None:
-            devs = [d for d in jax.devices() if d.platform == self.device] if self.device != "cpu" else \
-                jax.devices("cpu")
-            if not devs:
-                raise LdnsimError(f"jax engine: no {self.device} device")
-            dev = devs[0]
+        dev = self._device()
         put = partial(jax.device_put, device=dev) if dev is not None else jnp.asarray
         max_level = problem.max_level
         rtol, atol = problem.rtol, problem.atol
@@ -130,10 +156,16 @@ class JaxEngine(Engine):
         return wrapped
 
     def warmup(self, problem: Problem) -> float:
-        """Compile for ``problem``'s first chunk shape (one macro-step on real inputs); returns seconds."""
+        """Compile for ``problem``'s first chunk shape (one macro-step on real inputs, or the fused path on
+        one patient padded to the chunk size); returns seconds."""
+        from dataclasses import replace
+
         from ._base import patient_blocks
 
         t0 = time.perf_counter()
+        if self.uses_fused(problem):
+            self.run(replace(problem, n_patients=1, reducer=None))
+            return time.perf_counter() - t0
         adv = self._advance_fn(problem)
         stop = min(problem.n_patients, problem.chunk_size)
         chunk = problem.model.setup(patient_blocks(problem.model, problem.seed, 0, stop))
@@ -144,6 +176,12 @@ class JaxEngine(Engine):
         if not jax_available():
             raise LdnsimError("the jax engine needs jax: pip install 'ldnsim[gpu]'")
         show = self.progress if progress is None else progress
+        if self.uses_fused(problem):
+            from ._jax_fused import run_chunk_fused
+
+            dev = self._device()
+            return run_in_process(self, problem, None, show, chunk_fn=lambda pr, a, b: run_chunk_fused(
+                pr, a, b, self._fused_cache, dev))
         return run_in_process(self, problem, self._advance_fn(problem), show)
 
 
