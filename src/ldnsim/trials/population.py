@@ -169,7 +169,9 @@ class PopulationTrialResult:
                       **{name: {"mean": np.asarray(self.day_mean[name]).tolist(),
                                  "sd": np.asarray(self.day_sd[name]).tolist()} for name in self.arms}},
             "cost": {"wall_s": self.wall_s, "patient_years_per_s": self.patient_years_per_s,
-                     "peak_rss_mib": self.peak_rss_mib, **self.info},
+                     "peak_rss_mib": self.peak_rss_mib,
+                     "peak_rss_scope": "this process only (dask workers and scheduler not included)",
+                     **self.info},
             "endpoints": "model pain (NRS 0-10): untreated steady state (baseline) and the last day's daily "
                          "mean; no placebo "
                          "response, diary noise or dropout (see ldnsim trial for those)",
