@@ -1,6 +1,7 @@
 """Hold and restart planners: rule side, seeded model side, conservative choice, error contract."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -95,6 +96,26 @@ def test_restart_model_reproducible(receptor_layer):
     a = plan_restart("oxycodone 10 mg q6h", LAST, n_patients=80)
     b = plan_restart("oxycodone 10 mg q6h", LAST, n_patients=80)
     assert a == b and a["model"]["available"], a["model"]
+
+
+# opioid, the elimination half-life the model must wash out (h, as cited in the drug files and their tests:
+# oxycodone US label 3.7 h; methadone Swiss FI 25 h; fentanyl after patch removal Varvel 1989 17 h)
+WASHOUT_CASES = [
+    ("oxycodone 10 mg q6h", 3.7),
+    ("methadone 40 mg daily", 25.0),
+    ("Duragesic 25 mcg/h", 17.0),
+]
+
+
+@pytest.mark.parametrize("opioid,t_half_h", WASHOUT_CASES)
+def test_restart_model_waits_at_least_a_97_percent_washout(receptor_layer, opioid, t_half_h):
+    """The model side is the time to wash out 97% of the agonist's occupancy peak (or to 5%, whichever is
+    lower): never less than log2(1/0.03) = 5.06 half-lives of the opioid. (Before, analgesic doses of
+    fentanyl never reached 5% occupancy and the model said 0 h.)"""
+    m = plan_restart(opioid, LAST, n_patients=80)["model"]
+    assert m["available"], m
+    assert m["threshold"] <= 0.05
+    assert m["hours_after_last_dose"] >= math.log2(1 / 0.03) * t_half_h
 
 
 BAD = [

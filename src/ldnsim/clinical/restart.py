@@ -4,7 +4,8 @@ Label rule (``washout.yaml`` ``restart_label``; the conservative end of each ran
 7–10 opioid-free days; methadone and buprenorphine 10–14; long-acting oral and patches 10–14 (extrapolated,
 marked assumed; patches counted from removal). Model: the opioid regimen simulated through the PK and
 receptor layers for a seeded virtual population; the time after the last dose at which the 95th percentile
-of μ-agonist occupancy falls below the threshold. The recommendation is the later of the two, so it is
+of μ-agonist occupancy falls below the threshold (5%, or 3% of its peak after the last dose where that is
+lower — a 97% washout). The recommendation is the later of the two, so it is
 never earlier than the label rule. Ultra-low-dose naltrexone is not a way around the interval.
 """
 
@@ -117,6 +118,8 @@ def plan_restart(
     # ---- model
     mm = w["restart_model"]
     thr = float(value_of(mm["occupancy_threshold"]))
+    rel = float(value_of(mm["relative_washout"]))
+    thr_txt = f"{thr:.0%}"
     hm = w["hold_model"]
     pct = float(value_of(hm["percentile"]))
     n = int(n_patients or value_of(hm["n_patients"]))
@@ -136,7 +139,8 @@ def plan_restart(
         "interval_h": interval,
         "interval_from_sig": given,
         "course_days": days,
-        "assumption": " ".join(str(mm["occupancy_threshold"]["reason"]).split()),
+        "assumption": " ".join(str(mm["occupancy_threshold"]["reason"]).split()) + " "
+        + " ".join(str(mm["relative_washout"]["reason"]).split()),
     }
     model_h = None
     try:
@@ -177,11 +181,19 @@ def plan_restart(
         model["formulation"] = form
         occ = population_occupancy(events, times, "mu_agonist", drugs=[drug], covariates=covs, n=n, seed=seed)
         p = np.percentile(occ, pct, axis=0)
+        # the lower of the absolute threshold and a 97% washout of the p95 peak after the last dose: with
+        # receptor reserve clinical doses occupy a few percent of μ receptors, where 5% alone says nothing
+        peak = float(np.max(p))
+        if 0.0 < rel * peak < thr:
+            thr = rel * peak
+            thr_txt = f"{thr:.2g} ({rel:.0%} of the p{pct:g} peak {peak:.2g} after the last dose)"
+        model["threshold"] = thr
+        model["peak_occupancy_after_last_dose"] = peak
         below = time_below(times, p, thr, t_end)
         if below is None:
             model_h = horizon
             model["note"] = (model.get("note", "") + "; " if model.get("note") else "") + (
-                f"p{pct:g} occupancy still ≥ {thr:.0%} at the end of the {horizon:g} h window: "
+                f"p{pct:g} occupancy still ≥ {thr_txt} at the end of the {horizon:g} h window: "
                 f"the model time is at least {horizon:g} h"
             )
         else:
@@ -200,14 +212,14 @@ def plan_restart(
     if model_h is not None and model_h > label_h:
         hours, basis = model_h, "model"
         why = (
-            f"Model: p{pct:g} μ-agonist occupancy stays above {thr:.0%} for {model_h:g} h "
+            f"Model: p{pct:g} μ-agonist occupancy stays above {thr_txt} for {model_h:g} h "
             "after the last dose, "
             f"longer than the label rule ({label['days_hi']:g} days); the later date is recommended."
         )
     else:
         hours, basis = label_h, "label"
         tail = (
-            f"the model gives {model_h:g} h to p{pct:g} μ-agonist occupancy < {thr:.0%}"
+            f"the model gives {model_h:g} h to p{pct:g} μ-agonist occupancy < {thr_txt}"
             if model_h is not None
             else f"model unavailable: {model['reason']}"
         )
