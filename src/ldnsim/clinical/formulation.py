@@ -91,6 +91,12 @@ def _phrases(toks: list[str], table: dict, max_len: int) -> list[tuple[str, int]
     return out
 
 
+
+def _cue(kinds: dict, kind: str, by: str, matched: str, why: str, **extra: Any) -> Cue:
+    """A cue of product form ``kind`` (its label and acting class from the vocabulary's formulation kinds)."""
+    return Cue(kind=kind, label=kinds[kind]["label"], acting=kinds[kind]["acting"], by=by, matched=matched,
+               why=why, **extra)
+
 def detect_formulation(text: str, matches: list[Match]) -> Cue:
     """Read the formulation an entry names (brand, generic word, or ingredient default)."""
     d = formulation_data()
@@ -108,49 +114,22 @@ def detect_formulation(text: str, matches: list[Match]) -> Cue:
         seen.add(name)
         k = spec["kind"]
         how = f"brand '{name}'" + (f" (written '{key}')" if normalise(name) != key else "")
-        cues.append(
-            Cue(
-                kind=k,
-                label=kinds[k]["label"],
-                acting=kinds[k]["acting"],
-                by="brand",
-                matched=name,
-                cite=spec.get("cite"),
-                assumed=bool(spec.get("assumed")),
-                reason=" ".join(str(spec["reason"]).split()) if spec.get("assumed") else None,
-                why=f"{how} is {_a(kinds[k]['label'])} product",
-            )
-        )
+        cues.append(_cue(kinds, k, "brand", name, f"{how} is {_a(kinds[k]['label'])} product",
+                         cite=spec.get("cite"), assumed=bool(spec.get("assumed")),
+                         reason=" ".join(str(spec["reason"]).split()) if spec.get("assumed") else None))
     for key, i in _phrases(toks, words, d["max_len"]):
         if key.startswith("24 ") and i > 0 and toks[i - 1] in _SIG_BEFORE:
             continue  # "q24h" is a dosing interval, not a product form
         k = words[key]
-        cues.append(
-            Cue(
-                kind=k,
-                label=kinds[k]["label"],
-                acting=kinds[k]["acting"],
-                by="word",
-                matched=key,
-                why=f"the word '{key}' names {_a(kinds[k]['label'])} product",
-            )
-        )
+        cues.append(_cue(kinds, k, "word", key, f"the word '{key}' names {_a(kinds[k]['label'])} product"))
     # ingredient / brand-table default (fentanyl alone → patch; methadone → long-acting, oral IR)
     acting = max((m.name.acting or "short" for m in matches), key=_ACTING_RANK.__getitem__, default="short")
     if acting == "patch" and not any(c.kind == "patch" for c in cues):
         src = next(m for m in matches if m.name.acting == "patch")
-        cues.append(
-            Cue(
-                kind="patch",
-                label=kinds["patch"]["label"],
-                acting="patch",
-                by="ingredient",
-                matched=src.name.text,
-                assumed=True,
-                reason=f"'{src.name.text}' without a product form is read as a patch (vocabulary default)",
-                why=f"'{src.name.text}' with no product form named is read as a transdermal patch",
-            )
-        )
+        text = src.name.text
+        cues.append(_cue(kinds, "patch", "ingredient", text,
+                         f"'{text}' with no product form named is read as a transdermal patch", assumed=True,
+                         reason=f"'{text}' without a product form is read as a patch (vocabulary default)"))
     if not cues:
         return Cue(
             kind="ir",
