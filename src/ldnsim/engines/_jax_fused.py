@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SolverError
-from ._base import Problem, patient_blocks
+from ._base import Problem, error_norm, patient_blocks
 from .model import occupancy_xp
 
 __all__ = ["fused_supported", "run_chunk_fused", "bolus_table"]
@@ -91,8 +91,7 @@ def _advance(step: Any, y: Any, d: dict, p: dict, dt: float, rtol: float, atol: 
     d_b = {k: v[h:] for k, v in d.items()}
     y_a, _ = step(y, d_a, p, 0.5 * dt, jnp)
     y_b, _ = step(y_a, d_b, p, 0.5 * dt, jnp)
-    scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_full))
-    bad = jnp.max(jnp.abs(y_full - y_b) / scale, axis=-1) > 1.0
+    bad = error_norm(y, y_full, y_b, rtol, atol, jnp) > 1.0
 
     def refine(_: Any) -> tuple[Any, Any, Any]:
         y1, p1, r1 = _advance(step, y, d_a, p, 0.5 * dt, rtol, atol, level + 1, max_level)

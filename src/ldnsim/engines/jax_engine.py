@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, LdnsimError
-from ._base import Engine, Problem, Result, register_engine
+from ._base import Engine, Problem, Result, error_norm, register_engine
 from .numpy_engine import run_in_process
 
 __all__ = ["JaxEngine", "jax_available", "gpu_available"]
@@ -58,8 +58,7 @@ def _make_level0(step: Any, dt: float, rtol: float, atol: float) -> Any:
         h = n_s // 2
         y_a, _ = step(y, {k: v[:h] for k, v in d.items()}, p, 0.5 * dt, jnp)
         y_b, _ = step(y_a, {k: v[h:] for k, v in d.items()}, p, 0.5 * dt, jnp)
-        scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_full))
-        return y_full, o_full["pain_nrs"], jnp.max(jnp.abs(y_full - y_b) / scale, axis=-1)
+        return y_full, o_full["pain_nrs"], error_norm(y, y_full, y_b, rtol, atol, jnp)
 
     return level0
 
