@@ -124,6 +124,13 @@ def test_dask_engine_reduces_the_same_numbers():
         assert a.arms[name] == b.arms[name]
 
 
+def test_cli_progress_lines_off_a_terminal():
+    args = ["population-trial", "--patients", "20", "--days", "3", "--pk-iiv", "--progress", "--json"]
+    run = subprocess.run([sys.executable, "-m", "ldnsim", *args], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "20/20 patients (100%)" in run.stderr and json.loads(run.stdout)["cost"]["pk_iiv"] is True
+
+
 def test_cli_json_and_exit_codes(tmp_path):
     png = tmp_path / "p.png"
     run = subprocess.run([sys.executable, "-m", "ldnsim", "population-trial", "--patients", "30", "--days",

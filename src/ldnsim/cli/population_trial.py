@@ -27,6 +27,10 @@ def population_trial(
     n_sub: int = typer.Option(24, "--n-sub", help="Driver samples per day (2, 4, 6, 8, 12, 24): fewer is "
                               "faster; 6 keeps daily pain within 0.05 NRS of 1-h steps (docs/engines.md)."),
     plot: Path = typer.Option(None, "--plot", help="PNG: daily pain per arm, final-pain quartiles."),
+    pk_iiv: bool = typer.Option(False, "--pk-iiv", help="Also sample PK random effects (drug-file CVs)."),
+    progress: bool = typer.Option(
+        None, "--progress/--no-progress", help="Progress on stderr (default: a bar on a terminal without "
+        "--json); off a terminal, a line every 5% with the time left."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Population-scale trial of the mechanistic model: per-arm change in pain, responders, differences
@@ -39,8 +43,9 @@ def population_trial(
     if plot is not None and plot.suffix.lower() != ".png":
         raise InputError("--plot", "must be a .png file", value=str(plot))
     arms = [parse_arm(a) for a in arm] if arm else None
+    show = (not json_out and sys.stderr.isatty()) if progress is None else progress
     res = run_population_trial(arms, condition, patients, days, engine=engine, seed=seed, paired=paired,
-                               variant=variant, n_sub=n_sub, progress=not json_out and sys.stderr.isatty())
+                               variant=variant, n_sub=n_sub, pk_iiv=pk_iiv, progress=show)
     if plot is not None:
         res.plot(plot)
     doc = res.to_dict()

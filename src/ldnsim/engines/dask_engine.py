@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import LdnsimError
 from ._base import Engine, Problem, Result, register_engine
-from .numpy_engine import _strip, assemble, run_chunk
+from .numpy_engine import _progress, _strip, assemble, run_chunk
 
 __all__ = ["DaskEngine", "dask_available"]
 
@@ -123,9 +123,16 @@ class DaskEngine(Engine):
             fut_pr = client.scatter(pr, broadcast=True)
             for start, stop in pr.chunks():
                 futures.append((i, client.submit(_task, fut_pr, start, stop, self.inner, pure=False)))
+        from distributed import as_completed
+
+        show = self.progress if progress is None else progress
+        bar = _progress(show, sum(pr.n_patients for pr in problems))
+        which = {fut.key: i for i, fut in futures}
         parts: list[list[dict[str, Any]]] = [[] for _ in problems]
-        for i, fut in futures:
-            parts[i].append(fut.result())
+        for fut in as_completed([f for _, f in futures]):
+            out = fut.result()
+            parts[which[fut.key]].append(out)  # assemble() orders the chunks by their first patient
+            bar(out["stop"] - out["start"])
         wall = time.perf_counter() - t0
         out = []
         for pr, ps in zip(problems, parts, strict=True):

@@ -10,6 +10,7 @@ patients never holds patients × days × states.
 
 from __future__ import annotations
 
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -195,8 +196,28 @@ def run_in_process(engine: Any, problem: Problem, advance_fn: Any, show: bool,
 
 
 def _progress(show: bool, total: int) -> Any:
+    """``advance(k)`` for a progress display of ``total`` patients on stderr: a rich bar on a terminal, else
+    a plain line at every further 5% with the elapsed time and an estimate of what is left (logs of long
+    runs)."""
     if not show:
         return lambda k: None
+    if not sys.stderr.isatty():
+        t0 = time.perf_counter()
+        state = {"done": 0, "next": 0.05}
+
+        def line(k: int) -> None:
+            state["done"] += k
+            frac = state["done"] / max(total, 1)
+            if frac + 1e-12 >= state["next"] or state["done"] >= total:
+                el = time.perf_counter() - t0
+                left = el * (1 - frac) / frac if frac > 0 else float("nan")
+                sys.stderr.write(f"ldnsim: {state['done']:,}/{total:,} patients ({frac:.0%}), "
+                                 f"{el / 60:.1f} min elapsed, ~{left / 60:.1f} min left\n")
+                sys.stderr.flush()
+                while state["next"] <= frac + 1e-12:
+                    state["next"] += 0.05
+
+        return line
     from rich.progress import Progress
 
     prog = Progress(transient=True)
