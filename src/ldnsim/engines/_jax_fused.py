@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import SolverError
 from ._base import Problem, error_norm, patient_blocks
 from .model import occupancy_xp
+from .numpy_engine import with_baseline
 
 __all__ = ["fused_supported", "run_chunk_fused", "bolus_table"]
 
@@ -180,17 +181,18 @@ def run_chunk_fused(problem: Problem, start: int, stop: int, cache: dict,
     pk = chunk.pk
     n = stop - start
     size = max(problem.chunk_size, n)
-    table = cache.get(("table", id(model)))
-    if table is None:
-        table = bolus_table(model, pk)
-        cache[("table", id(model))] = table
+    if cache.get("model") is not model:  # one model at a time; holding it keeps ids from being reused
+        cache.clear()
+        cache["model"] = model
+        cache["table"] = bolus_table(model, pk)
+    table = cache["table"]
     if table is None:  # pragma: no cover - guarded by fused_supported + the engine's fallback
         raise SolverError("the fused jax path needs bolus doses only")
     keys = list(pk._bm)
     bm = np.stack([pk._bm[k] for k in keys])  # (inputs, P, m)
     na = len(pk.analytes)
     cm_eff = pk.cm[:, na:, :]
-    key = ("fn", id(model), size, tuple(problem.endpoint_days), problem.rtol, problem.atol, problem.max_level)
+    key = ("fn", size, tuple(problem.endpoint_days), problem.rtol, problem.atol, problem.max_level)
     fn = cache.get(key)
     if fn is None:
         fn = _make_chunk_fn(model, problem, chunk.consts, tuple(chunk.uld), tuple(model.driver_names),
@@ -215,9 +217,7 @@ def run_chunk_fused(problem: Problem, start: int, stop: int, cache: dict,
     y = np.asarray(y)[:n]
     if not np.all(np.isfinite(y)):
         raise SolverError("non-finite state at the end of the run (solver failure)")
-    out = {"start": start, "stop": stop, "pain_endpoints": np.asarray(ep)[:, :n].T.copy(), "final_state": y,
-           "day_sum": np.asarray(dsum, dtype=float), "day_sumsq": np.asarray(dsumsq, dtype=float),
-           "refined": int(refined)}
-    if problem.reducer is not None and hasattr(chunk, "baseline_pain"):
-        out["baseline_pain"] = chunk.baseline_pain()
-    return out
+    return with_baseline(problem, chunk, {
+        "start": start, "stop": stop, "pain_endpoints": np.asarray(ep)[:, :n].T.copy(), "final_state": y,
+        "day_sum": np.asarray(dsum, dtype=float), "day_sumsq": np.asarray(dsumsq, dtype=float),
+        "refined": int(refined)})

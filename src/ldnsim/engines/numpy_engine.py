@@ -75,10 +75,16 @@ def run_chunk(problem: Problem, start: int, stop: int, xp: Any = np,
     y = np.asarray(y)
     if not np.all(np.isfinite(y)):
         raise SolverError("non-finite state at the end of the run (solver failure)")
-    out = {"start": start, "stop": stop, "pain_endpoints": ep, "final_state": y, "day_sum": day_sum,
-           "day_sumsq": day_sumsq, "refined": refined}
+    return with_baseline(problem, chunk, {
+        "start": start, "stop": stop, "pain_endpoints": ep, "final_state": y, "day_sum": day_sum,
+        "day_sumsq": day_sumsq, "refined": refined})
+
+
+def with_baseline(problem: Problem, chunk: Any, out: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's output with each patient's untreated steady-state pain added when a reducer will read it
+    (:func:`_strip` drops it again)."""
     if problem.reducer is not None and hasattr(chunk, "baseline_pain"):
-        out["baseline_pain"] = chunk.baseline_pain()  # for the reducer only; _strip drops it
+        out["baseline_pain"] = chunk.baseline_pain()
     return out
 
 
@@ -144,10 +150,9 @@ def _add_up(dicts: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _strip(problem: Problem, out: dict[str, Any]) -> dict[str, Any]:
     """A chunk's output as kept: the reducer's summary added, the per-patient arrays dropped unless kept."""
-    if problem.reducer is not None:
-        out = dict(out)
-        out["reduced"] = problem.reducer(out)
     out = dict(out)
+    if problem.reducer is not None:
+        out["reduced"] = problem.reducer(out)
     out.pop("baseline_pain", None)
     if not problem.keep_patients:
         out["pain_endpoints"] = None

@@ -118,7 +118,7 @@ def _arm_summary(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _compare(ctrl: dict[str, Any], arm: dict[str, Any], n_ctrl: int, n_arm: int) -> dict[str, Any]:
+def _compare(ctrl: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:
     d = arm["change"]["mean"] - ctrl["change"]["mean"]
     se = float(np.hypot(arm["change"]["se"], ctrl["change"]["se"]))
     p1, p0 = arm["responder_rate_30"], ctrl["responder_rate_30"]
@@ -130,7 +130,7 @@ def _compare(ctrl: dict[str, Any], arm: dict[str, Any], n_ctrl: int, n_arm: int)
         "difference_in_change": {"estimate": d, "ci95": [d - Z95 * se, d + Z95 * se], "se": se},
         "difference_in_responder_rate_30": {"estimate": rd, "ci95": [rd - Z95 * se_r, rd + Z95 * se_r]},
         "nnt_30": (1.0 / rd) if rd > 0 else None,
-        "patients": [n_ctrl, n_arm],
+        "patients": [ctrl["patients"], arm["patients"]],
     }
 
 
@@ -276,27 +276,30 @@ def run_population_trial(
     if n_sub not in N_SUB_CHOICES:
         raise InputError("n_sub", "driver samples per day must divide the day into even parts",
                          accepted=", ".join(map(str, N_SUB_CHOICES)), value=n_sub)
-    eng = get_engine(engine) if isinstance(engine, str) else engine
+    own = isinstance(engine, str)  # an engine made here is closed here (a dask cluster), a given one is not
+    eng = get_engine(engine) if own else engine
     reducer = ChangeReducer()
     t0 = time.perf_counter()
     results, regimens = {}, {}
-    for i, (name, regimen) in enumerate(arms):
-        model = LdnModel(regimen or None, condition, days=int(days), variant=variant, pk_iiv=pk_iiv,
-                         n_sub=int(n_sub))
-        arm_seed = int(seed) if paired else int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
-        problem = Problem(model, n_patients=int(patients), seed=arm_seed, endpoint_days=(int(days) - 1,),
-                          keep_patients=False, reducer=reducer)
-        results[name] = eng.run(problem, progress=progress)
-        condition = model.condition
-        regimens[name] = regimen or "(untreated)"
+    try:
+        for i, (name, regimen) in enumerate(arms):
+            model = LdnModel(regimen or None, condition, days=int(days), variant=variant, pk_iiv=pk_iiv,
+                             n_sub=int(n_sub))
+            # paired: the same patients in every arm; otherwise each arm's own seed, derived from the seed
+            arm_seed = int(seed if paired else np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
+            problem = Problem(model, n_patients=int(patients), seed=arm_seed, endpoint_days=(int(days) - 1,),
+                              keep_patients=False, reducer=reducer)
+            results[name] = eng.run(problem, progress=progress)
+            condition = model.condition
+            regimens[name] = regimen or "(untreated)"
+    finally:
+        if own and hasattr(eng, "close"):
+            eng.close()
     wall = time.perf_counter() - t0
     summaries = {name: _arm_summary(r.reduced) for name, r in results.items()}
     ctrl = names[0]
-    comparisons = {name: _compare(summaries[ctrl], summaries[name], int(patients), int(patients))
-                   for name in names[1:]}
+    comparisons = {name: _compare(summaries[ctrl], summaries[name]) for name in names[1:]}
     total_py = len(arms) * int(patients) * int(days) / 365.25
-    if hasattr(eng, "close"):
-        eng.close()
     return PopulationTrialResult(
         condition=condition,
         days=int(days),
