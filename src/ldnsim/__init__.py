@@ -9,8 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-DISCLAIMER = "For research and education only; not medical advice."
-
+from ._disclaimer import DISCLAIMER  # noqa: E402
 from .simulate import simulate  # noqa: E402  (the system layer's one-call API)
 
 __all__ = ["__version__", "DISCLAIMER", "simulate"]

@@ -146,44 +146,26 @@ class DoseEvent:
 
 
 def resolve_drug_name(name: str) -> str:
-    """Canonical drug id for a name typed by a person (case-insensitive).
-
-    Uses ``ldnsim.pk.resolve_drug`` when the PK layer provides it (synonyms, "did you mean");
-    otherwise the lower-cased, whitespace-normalised name.
-    """
+    """Canonical drug id for a name typed by a person (case-insensitive; synonyms and "did you mean"
+    through :func:`ldnsim.pk.resolve_drug`)."""
     if not isinstance(name, str) or not name.strip():
         raise InputError(
             "regimen.drug", "a drug name is needed", accepted="a drug id such as 'naltrexone'", value=name
         )
+    from .pk import known_drugs, resolve_drug  # lazy: the PK layer sits below the regimen layer's users
+
     key = re.sub(r"\s+", " ", name.strip().lower())
     try:
-        from .pk import resolve_drug  # lazy: the PK layer sits below the regimen layer's users
-    except ImportError:
-        return key
-    try:
-        got = resolve_drug(key)
+        return resolve_drug(key)
     except UnknownNameError:
-        from .pk import known_drugs
-
         raise UnknownNameError("regimen.drug", name.strip(), known_drugs()) from None
-    if isinstance(got, str):
-        return got
-    for attr in ("id", "name", "key"):
-        val = getattr(got, attr, None)
-        if isinstance(val, str):
-            return val
-    if isinstance(got, Mapping) and isinstance(got.get("id"), str):
-        return got["id"]
-    return key
 
 
 def drug_formulations(drug_id: str) -> tuple[tuple[str, ...], str] | None:
     """(formulation keys, default formulation) from the drug file, or None when there is no drug file
-    (PK layer absent, or a drug the catalogue does not know yet)."""
-    try:
-        from .pk import load_drug
-    except ImportError:
-        return None
+    (a drug the catalogue does not know yet)."""
+    from .pk import load_drug
+
     try:
         spec = load_drug(drug_id)
     except LdnsimError:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._disclaimer import DISCLAIMER
 from .errors import InputError
 from .system import (
     DRIVER_NAMES,
@@ -28,7 +29,6 @@ from .system._integrate import OUTPUT_ALGEBRA
 
 __all__ = ["simulate", "COVARIATE_COLUMNS", "OCCUPANCY_NAMES"]
 
-DISCLAIMER = "For research and education only; not medical advice."
 #: patient-table columns read as PK covariates (ldnsim.pk.Covariates) or the ESR covariate
 COVARIATE_COLUMNS = ("weight_kg", "hepatic", "egfr_ml_min", "cyp2d6", "esr_mm_h")
 #: occupancy outputs of the receptor layer kept in the result

@@ -12,13 +12,9 @@ import math
 import numpy as np
 import pytest
 
-pk = pytest.importorskip("ldnsim.pk")
-simulate_pk = getattr(pk, "simulate_pk", None)
-if simulate_pk is None:  # pragma: no cover - until the PK engine lands
-    pytest.skip("ldnsim.pk.simulate_pk not available yet", allow_module_level=True)
-
-from ldnsim.pk import Covariates  # noqa: E402
-from ldnsim.regimen import DoseEvent, Regimen  # noqa: E402
+from ldnsim import pk
+from ldnsim.pk import Covariates, simulate_pk
+from ldnsim.regimen import DoseEvent, Regimen
 
 TOL = 0.25
 NO_CMAX = "no label-dose Cmax could be read in the stored sources (see the drug file's notes)"

@@ -1,10 +1,9 @@
-"""ESR covariate, the osteoarthritis negative control, and drugs whose files may not exist yet."""
+"""ESR covariate, the osteoarthritis negative control, dextromethorphan (CYP2D6) and (+)-naltrexone."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from ldnsim.pk import known_drugs
+from ldnsim.receptors import ligand_table
 from ldnsim.simulate import simulate
 
 LDN = "naltrexone 4.5 mg nightly for 12 weeks"
@@ -27,10 +26,8 @@ def test_osteoarthritis_gives_little_ldn_response(sim):
 
 
 DXM = "dextromethorphan 30 mg every 8 hours for 4 weeks"
-needs_dxm = pytest.mark.skipif("dextromethorphan" not in known_drugs(), reason="no dextromethorphan file")
 
 
-@needs_dxm
 def test_dextromethorphan_lowers_nmda_drive_and_cyp2d6_phenotypes_differ():
     base = simulate(None, days=28)
     ds = simulate(DXM, days=28, patients=pd.DataFrame({"cyp2d6": ["em", "pm"]}))
@@ -39,7 +36,6 @@ def test_dextromethorphan_lowers_nmda_drive_and_cyp2d6_phenotypes_differ():
     assert max(block) > 2.0 * min(block)  # PM and EM differ several-fold
 
 
-@needs_dxm
 def test_cyp2d6_difference_follows_dextrorphan_exposure():
     """PM and EM differ, and the dextrorphan-borne part of the NMDA block differs between them as their
     dextrorphan exposure does. The total block is not asserted to follow dextrorphan: with the drug file's
@@ -66,22 +62,10 @@ def test_cyp2d6_difference_follows_dextrorphan_exposure():
     assert abs(block[em].mean() - block[pm].mean()) > 0.05  # the phenotypes differ
 
 
-def _tlr4_only_drug():
-    """A drug whose parent is a TLR4 antagonist without μ affinity ((+)-naltrexone), if one is shipped."""
-    from ldnsim.receptors import ligand_table
-
-    for name, lig in ligand_table().items():
-        if lig.tlr4_role == "antagonist" and lig.mu_role is None and name == lig.drug:
-            return lig.drug
-    return None
-
-
-PLUS_NTX = _tlr4_only_drug()
-
-
-@pytest.mark.skipif(PLUS_NTX is None, reason="no (+)-naltrexone drug file yet")
 def test_plus_naltrexone_acts_through_tlr4_without_mu_blockade():
-    regimen = f"{PLUS_NTX} 4.5 mg nightly for 12 weeks"
+    lig = ligand_table()["plus_naltrexone"]
+    assert lig.tlr4_role == "antagonist" and lig.mu_role is None  # TLR4 only, no μ affinity
+    regimen = "plus_naltrexone 4.5 mg nightly for 12 weeks"
     ds = simulate(regimen, days=84)
     base = simulate(None, days=84)
     assert float(ds.mu_antagonist.max()) < 1e-6  # no μ blockade

@@ -4,10 +4,7 @@ the same numbers."""
 
 import pytest
 
-from ldnsim.trials.model import get_simulate
 from ldnsim.trials.run import run_trial
-
-pytestmark = pytest.mark.skipif(get_simulate() is None, reason="system model (ldnsim.simulate) not built")
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,13 @@ import sys
 from ._app import app, emit_json, fail  # noqa: F401
 
 # Command modules; each registers its commands on `app` at import. Missing optional extras are
-# reported by the command itself when it runs, not at import.
-_COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "sbml_cmd", "docs_cmd",
-                    "bench_cmd", "diary"]
+# reported by the command itself when it runs, not at import (command modules import them lazily).
+_COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "sbml_cmd", "docs_cmd"]
 
 
 def _register() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # a command module not written yet, or its extra missing
-            if exc.name and exc.name.startswith(f"{__name__}.{name}"):
-                continue
-            raise
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def main() -> None:

@@ -11,9 +11,8 @@ from typing import Any, NoReturn
 import numpy as np
 import typer
 
+from .._disclaimer import DISCLAIMER
 from ..errors import LdnsimError
-
-DISCLAIMER = "For research and education only; not medical advice."
 
 app = typer.Typer(
     name="ldnsim",

@@ -60,18 +60,10 @@ def _run(design: str, patients, replicates, seed, variant, engine, show_progress
 def _check_engine(engine: str | None) -> None:
     if engine is None:
         return
-    try:
-        from ..engines import available_engines  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from ..engines._base import available_engines
-        except ImportError:
-            return
-    try:
-        known = list(available_engines())
-    except Exception:  # engines layer not usable: simulate decides
-        return
-    if known and engine not in known:
+    from ..engines import available_engines
+
+    known = list(available_engines())
+    if engine not in known:
         raise InputError("engine", "unknown or unavailable engine", accepted=", ".join(known), value=engine)
 
 

@@ -2,8 +2,8 @@
 
 Uses the public contracts ``ldnsim.pk.simulate_pk`` (→ ``effect_nM`` patient × time × analyte),
 ``ldnsim.pk.Covariates``, ``ldnsim.pk.sample_eta`` and ``ldnsim.receptors.occupancy`` (→ fractions per
-receptor site). If a layer is missing (or the drug has no PK file) the planner reports the model as
-unavailable and falls back to the published rule — never to a shorter number.
+receptor site). If the drug has no PK file the planner reports the model as unavailable and falls
+back to the published rule — never to a shorter number.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ModelUnavailable", "population_occupancy", "time_below", "AGONIST_KEYS"]
+__all__ = ["ModelUnavailable", "population_occupancy", "time_below", "SITE_KEYS"]
 
-#: keys of ``occupancy()`` read as μ *agonist* occupancy, first found wins
-AGONIST_KEYS = ("mu_agonist_occupancy", "mu_agonist", "mu_opioid_agonist")
+#: the planners' site → the ``occupancy()`` key read: the μ *agonist* site is the unweighted agonist occupancy
+SITE_KEYS = {"mu_antagonist": "mu_antagonist", "mu_agonist": "mu_agonist_occupancy"}
 
 
 class ModelUnavailable(Exception):
-    """The PK/receptor layers (or a drug's PK file) are not available; the reason is the message."""
+    """The model cannot be run for this input (no PK file for a drug, no dose); the reason is the message."""
 
 
 def population_occupancy(
@@ -34,14 +34,9 @@ def population_occupancy(
     seed: int,
 ) -> np.ndarray:
     """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population."""
-    try:
-        from ..pk import Covariates, load_drug, sample_eta, simulate_pk
-    except ImportError as exc:  # pragma: no cover - depends on the PK layer being installed
-        raise ModelUnavailable(f"PK layer not available ({exc})") from exc
-    try:
-        from ..receptors import occupancy
-    except ImportError as exc:
-        raise ModelUnavailable(f"receptor layer (ldnsim.receptors.occupancy) not available ({exc})") from exc
+    from ..pk import Covariates, load_drug, sample_eta, simulate_pk  # lazy: clinical commands start fast
+    from ..receptors import occupancy
+
     rng = np.random.default_rng(seed)
     eta: dict[str, np.ndarray] = {}
     for d in drugs:
@@ -56,17 +51,7 @@ def population_occupancy(
     eff = ds["effect_nM"]
     conc = {str(a): np.asarray(eff.sel(analyte=a).values, dtype=float) for a in eff["analyte"].values}
     occ = occupancy(conc)
-    if site == "mu_agonist":
-        for k in AGONIST_KEYS:
-            if k in occ:
-                arr = np.asarray(occ[k], dtype=float)
-                break
-        else:
-            raise ModelUnavailable(f"occupancy() gives no μ-agonist site (keys: {sorted(occ)})")
-    else:
-        if site not in occ:
-            raise ModelUnavailable(f"occupancy() gives no {site!r} site (keys: {sorted(occ)})")
-        arr = np.asarray(occ[site], dtype=float)
+    arr = np.asarray(occ[SITE_KEYS[site]], dtype=float)
     arr = np.broadcast_to(arr, (n, len(times_h))) if arr.ndim == 1 else arr
     if not np.all(np.isfinite(arr)):
         raise ModelUnavailable("occupancy contained non-finite values")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from .._disclaimer import DISCLAIMER
 from ..data import load_yaml
 from ..errors import DataFileError
 
 __all__ = ["SEVERITIES", "RANK", "rules", "sources", "source_list", "max_severity", "DISCLAIMER"]
 
-DISCLAIMER = "For research and education only; not medical advice."
 
 #: severities from lowest to highest; `unknown` (not screened) ranks above info/none, below warning
 SEVERITIES = ("none", "info", "unknown", "warning", "critical")

@@ -22,7 +22,6 @@ every chunk size.
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,7 +32,6 @@ from ..errors import InputError, SolverError
 
 __all__ = [
     "BLOCK",
-    "LinearPK",
     "Model",
     "Problem",
     "Schedule",
@@ -54,23 +52,6 @@ BLOCK = 4096
 
 
 # ------------------------------------------------------------------------------------------------ PK
-
-
-@dataclass
-class LinearPK:
-    """Linear PK of one population chunk: ``dx/dt = A x + Σ_k rate_k(t) · inputs[k]``.
-
-    A: (P, n, n) per patient (1/h). inputs: input key (e.g. ``"naltrexone/ir"``) → (P, n) state increment
-    per mg dosed. outputs: names of the effect-site concentrations (nM) the receptor layer reads, and
-    ``C`` (P, n_out, n) with ``effect_nM = C @ x``. lag_h / release_h: per input key, shared by all patients.
-    """
-
-    A: np.ndarray
-    inputs: dict[str, np.ndarray]
-    outputs: tuple[str, ...]
-    C: np.ndarray
-    lag_h: dict[str, float] = field(default_factory=dict)
-    release_h: dict[str, float] = field(default_factory=dict)
 
 
 def modal_form(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -455,12 +436,3 @@ def available_engines() -> list[str]:
     return out
 
 
-def years(days: float) -> float:
-    return days / 365.25
-
-
-def isclose_all(a: Any, b: Any, rtol: float) -> bool:
-    return bool(np.all(np.abs(np.asarray(a) - np.asarray(b)) <= rtol * np.maximum(np.abs(b), 1e-12)))
-
-
-_ = math  # keep import for subclasses' use

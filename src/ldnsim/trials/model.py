@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..population import IIV_PARAMS, SIMULATE_COVARIATES
+from ..simulate import simulate
 
 __all__ = ["phase_days", "sequence_regimen", "simulate_pain", "format_dose"]
 
@@ -105,20 +106,6 @@ def model_columns(patients: pd.DataFrame) -> pd.DataFrame:
     return patients[cols].reset_index(drop=True)
 
 
-def get_simulate():
-    """The model's ``simulate`` function (``ldnsim.simulate``), or None when the model is not built."""
-    import ldnsim
-
-    sim = getattr(ldnsim, "simulate", None)
-    if callable(sim):
-        return sim
-    try:
-        from ..simulate import simulate as sim
-    except ImportError:
-        return None
-    return sim
-
-
 def simulate_pain(
     regimen,
     patients: pd.DataFrame,
@@ -132,13 +119,8 @@ def simulate_pain(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Daily model pain (patients x n_days, 0–10 NRS) and patient-mean mechanism traces (name -> days).
 
-    Calls :func:`ldnsim.simulate`; raises a clear error if the model layer is missing or returns no pain.
+    Calls :func:`ldnsim.simulate`; raises :class:`~ldnsim.errors.SolverError` if it returns no usable pain.
     """
-    sim = get_simulate()
-    if sim is None:
-        from ..errors import LdnsimError
-
-        raise LdnsimError("the system model (ldnsim.simulate) is not available in this build")
     kw: dict[str, Any] = dict(
         regimen=regimen,
         condition=condition,
@@ -148,20 +130,9 @@ def simulate_pain(
         output="daily",
         params=dict(params) if params else None,
         seed=seed,
+        engine=engine,
     )
-    if engine is not None:
-        import inspect
-
-        if "engine" in inspect.signature(sim).parameters:
-            kw["engine"] = engine
-        elif engine != "numpy":  # the model's built-in integrator is the numpy engine
-            raise InputError(
-                "engine",
-                "this build of ldnsim.simulate has only the numpy engine",
-                accepted="numpy",
-                value=engine,
-            )
-    ds = sim(**kw)
+    ds = simulate(**kw)
     pain = np.asarray(ds["pain_nrs"].transpose("patient", ...).values, float)
     if pain.ndim != 2 or pain.shape[0] != len(patients):
         from ..errors import SolverError

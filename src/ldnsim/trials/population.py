@@ -33,7 +33,8 @@ from ..errors import InputError
 
 __all__ = ["ChangeReducer", "PopulationTrialResult", "run_population_trial", "parse_arm", "MAX_PATIENTS"]
 
-DISCLAIMER = "For research and education only; not medical advice."
+from .._disclaimer import DISCLAIMER
+
 #: the largest population per arm accepted (memory does not grow with it; time does, linearly)
 MAX_PATIENTS = 100_000_000
 #: final-pain histogram: bins of 0.05 NRS over 0–10
