@@ -41,16 +41,12 @@ def realism_parameters(
             for k, v in node.items():
                 walk(v, f"{prefix}.{k}" if prefix else k)
 
-    walk(load_yaml("trials/realism.yaml"))
-    if use_calibrated:
-        try:
-            cal = load_yaml("trials/calibrated.yaml")
-        except Exception:  # not calibrated yet
-            cal = None
-        if isinstance(cal, dict):
-            key = "mu_only" if variant == "mu-only" else "full"
-            for k, node in ((cal.get(key) or {}).get("realism") or {}).items():
-                flat[k] = float(value_of(node))
+    if use_calibrated:  # the one parameter set: realism.yaml with the variant's calibrated values
+        from ..data.parameter_set import load_parameter_set
+
+        flat.update(load_parameter_set(variant).realism)
+    else:  # the starting values of realism.yaml only (what ldnsim.trials.calibrate starts from)
+        walk(load_yaml("trials/realism.yaml"))
     if overrides:
         for k, v in overrides.items():
             if v is not None:

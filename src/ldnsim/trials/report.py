@@ -189,7 +189,7 @@ def _parameter_rows() -> list[dict]:
     from ..data.provenance import parameter_rows
 
     rows = []
-    for rel in ("trials/calibrated.yaml", "trials/realism.yaml", "population.yaml"):
+    for rel in ("system/variants.yaml", "trials/realism.yaml", "population.yaml"):
         path = data_path(rel)
         if path.exists():
             for r in parameter_rows(path):
@@ -205,12 +205,11 @@ def _parameter_rows() -> list[dict]:
 
 def _calibration_html() -> str:
     """Calibration fit (full vs μ-only), IC50 profile likelihood plot and Sobol indices, if calibrated."""
-    from ..data import load_yaml
+    from ..data import data_path, load_yaml
 
-    try:
-        cal = load_yaml("trials/calibrated.yaml")
-    except Exception:
+    if not data_path("trials/calibrated.yaml").exists():
         return "<p class=muted>Not calibrated yet (ldnsim/data/trials/calibrated.yaml missing).</p>"
+    cal = load_yaml("trials/calibrated.yaml")  # the calibration record (fit, profile, Sobol indices)
     out = []
     fit = cal.get("fit") or {}
     if fit:

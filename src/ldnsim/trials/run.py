@@ -84,15 +84,10 @@ def _realism(
 
 
 def _calibrated_system_params(variant: str) -> dict[str, float]:
-    from ..data import load_yaml, value_of
+    """The variant's system values from the one parameter set (ldnsim.data.parameter_set)."""
+    from ..data.parameter_set import load_parameter_set
 
-    try:
-        cal = load_yaml("trials/calibrated.yaml")
-    except Exception:
-        return {}
-    key = "mu_only" if variant == "mu-only" else "full"
-    node = (cal.get(key) or {}).get("system") or {}
-    return {k: float(value_of(v)) for k, v in node.items()}
+    return dict(load_parameter_set(variant).system)
 
 
 def run_trial(
