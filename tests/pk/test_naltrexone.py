@@ -1,4 +1,4 @@
-"""Naltrexone PK against its label and the papers in ../shared/data/pkpd_parameters.yaml."""
+"""Naltrexone PK against its label and the papers its drug file cites."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Calibration of the few population parameters the LDN trials identify, with profile-likelihood
-uncertainty, against ``shared/data/trials_calibration.yaml`` ONLY (Younger 2009, Younger 2013,
-Bruun-Plesner 2020; every other published trial is kept aside to test predictions).
+uncertainty, against three published trials ONLY (Younger & Mackey 2009, Younger et al. 2013,
+Bruun-Plesner et al. 2020: the presets in ``data/trials/``; every other published trial is kept aside to
+test predictions).
 
 What is fitted (mechanism_models.md §3, "Identifiability": trials observe only pain):
 
@@ -299,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd = "python -m ldnsim.trials.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
     src = (
-        "calibrated to shared/data/trials_calibration.yaml (Younger 2009, Younger 2013, Bruun-Plesner 2020) "
+        "calibrated to Younger & Mackey 2009, Pain Med 10:663-672, PMID 19453963; Younger et al. 2013, "
+        "Arthritis Rheum 65:529-538, doi:10.1002/art.37734; Bruun-Plesner et al. 2020, Pain Med "
+        "21:2253-2261, doi:10.1093/pm/pnaa001 "
         f"by maximum likelihood on published summaries; command: {cmd}; {when}"
     )
     units = {p.name: p.unit for p in FULL_PARAMS}
