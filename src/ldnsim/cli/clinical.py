@@ -1,4 +1,4 @@
-"""Clinical commands: ``check``, ``hold``, ``restart``, ``titrate``, ``compound``, ``serve``.
+"""Clinical commands: ``check``, ``hold``, ``restart``, ``titrate``, ``compound``, ``serve`` (web app).
 
 Every output (text and JSON) carries the disclaimer; bad input raises InputError → exit 2.
 """
@@ -270,22 +270,37 @@ def compound(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default localhost only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
+    allowed_host: list[str] = typer.Option(
+        None, "--allowed-host", help="Extra Host header to accept (repeatable; default: localhost names)."
+    ),
+    secure_cookies: bool = typer.Option(
+        True, "--secure-cookies/--no-secure-cookies",
+        help="Mark the session cookie Secure (browsers accept it on https and on localhost).",
+    ),
+    trial_workers: int = typer.Option(1, "--trial-workers", help="Virtual trials run at once (1-8)."),
     json_out: bool = typer.Option(False, "--json", help="Print the service description (one JSON document)."),
 ) -> None:
-    """Run the CDS Hooks service (discovery at /cds-services). Localhost by default."""
+    """Run the web app and the CDS Hooks service (discovery at /cds-services). Localhost by default."""
     try:
         import uvicorn
 
-        from ..web.app import create_app
+        from ..web.app import LOCAL_HOSTS, create_app
     except ImportError as exc:  # pragma: no cover - optional extra
         raise InputError("serve", f"needs the web extra (pip install 'ldnsim[web]'): {exc}") from exc
     if not (0 < port < 65536):
         raise InputError("port", "out of range", accepted="1-65535", value=port)
-    url = f"http://{host}:{port}/cds-services"
+    if not (1 <= trial_workers <= 8):
+        raise InputError("trial-workers", "out of range", accepted="1-8", value=trial_workers)
+    hosts = tuple(LOCAL_HOSTS) + tuple(allowed_host or ())
+    if host not in ("0.0.0.0", "::"):
+        hosts += (host,)
+    base = f"http://{host}:{port}"
     if json_out:
         from ..web.cds_hooks import discovery
 
-        emit_json({"discovery_url": url, **discovery(), "disclaimer": DISCLAIMER})
+        emit_json({"app_url": base + "/", "discovery_url": base + "/cds-services", **discovery(),
+                   "disclaimer": DISCLAIMER})
     else:
-        typer.echo(f"ldnsim CDS Hooks service on {url} — {DISCLAIMER}")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        typer.echo(f"ldnsim web app on {base}/ and CDS Hooks on {base}/cds-services — {DISCLAIMER}")
+    app_ = create_app(allowed_hosts=hosts, secure_cookies=secure_cookies, trial_workers=trial_workers)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -1,0 +1,166 @@
+"""Virtual trials page: pick a published design or edit one (form + YAML), run it off the request in the
+app's job queue, watch its progress (htmx polling), open the report and compare two runs.
+
+The run is :func:`ldnsim.trials.run.run_trial`; the report is :func:`ldnsim.trials.report.render_report`
+(the same self-contained HTML as ``ldnsim trial --report``). Web runs are bounded (patients, replicates)
+so one user cannot occupy the machine; the queue refuses new runs when full (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ..errors import InputError
+from ..trials.design import PRESETS, TrialDesign, design_from_dict, preset_path
+from .forms import form_with_csrf, opt_int
+from .jobs import QueueFull
+from .render import render
+
+__all__ = ["router", "parse_design", "MAX_PATIENTS", "MAX_REPLICATES"]
+
+router = APIRouter()
+MAX_PATIENTS = 400
+MAX_REPLICATES = 20
+MAX_YAML = 100_000
+#: the report's own inline CSS and data-URI plots, nothing else (no script runs in it)
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _preset_yaml() -> dict[str, str]:
+    return {name: preset_path(name).read_text(encoding="utf-8") for name in PRESETS}
+
+
+def parse_design(text: str) -> TrialDesign:
+    """A design from YAML text: bounded size, no anchors/aliases (no 'billion laughs'), validated fields."""
+    if len(text) > MAX_YAML:
+        raise InputError("design_yaml", "too long", accepted=f"at most {MAX_YAML} characters")
+    try:
+        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                raise InputError("design_yaml", "YAML anchors and aliases are not accepted here")
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError("design_yaml", f"not valid YAML{where}") from None
+    except RecursionError:
+        raise InputError("design_yaml", "nested too deeply") from None
+    return design_from_dict(doc, source="design_yaml")
+
+
+def _form_defaults() -> dict:
+    first = next(iter(PRESETS))
+    return {
+        "preset": first,
+        "patients": "40",
+        "replicates": "2",
+        "seed": "0",
+        "variant": "full",
+        "design_yaml": _preset_yaml()[first],
+    }
+
+
+@router.get("/trials")
+def trials_form(request: Request):
+    jobs = request.app.state.jobs.list()
+    return render(
+        request,
+        "trials.html",
+        {
+            "form": _form_defaults(),
+            "presets": _preset_yaml(),
+            "jobs": jobs,
+            "max_patients": MAX_PATIENTS,
+            "max_replicates": MAX_REPLICATES,
+        },
+    )
+
+
+@router.post("/trials")
+async def trials_submit(request: Request):
+    from ..trials.report import render_report
+    from ..trials.run import run_trial
+
+    form = await form_with_csrf(request)
+    text = str(form.get("design_yaml") or "")
+    preset = str(form.get("preset") or "")
+    design = parse_design(text) if text.strip() else None
+    if design is None:
+        if preset not in PRESETS:
+            raise InputError("preset", "unknown design", accepted=", ".join(PRESETS), value=preset)
+        design = parse_design(_preset_yaml()[preset])
+    patients = opt_int(form, "patients", 4, MAX_PATIENTS, "patients per trial")
+    replicates = opt_int(form, "replicates", 1, MAX_REPLICATES, "trials")
+    seed = opt_int(form, "seed", 0, 2**31 - 1) or 0
+    variant = str(form.get("variant") or "full")
+    if variant not in ("full", "mu-only"):
+        raise InputError("variant", "unknown model variant", accepted="full, mu-only", value=variant)
+    patients = patients or min(design.patients, MAX_PATIENTS)
+    replicates = replicates or min(design.replicates, MAX_REPLICATES)
+
+    def work(progress):
+        res = run_trial(
+            design,
+            patients=patients,
+            replicates=replicates,
+            seed=seed,
+            variant=variant,
+            progress=lambda stage, done, total: progress(done, total, stage),
+        )
+        progress(1, 1, "writing the report")
+        return {"summary": res.summary, "html": render_report(res, {})}
+
+    title = f"{design.name}: {patients} patients × {replicates} trials, seed {seed}, {variant}"
+    try:
+        job = request.app.state.jobs.submit(title, work)
+    except QueueFull as exc:
+        return render(request, "error.html", {"title": "Busy", "message": str(exc)}, 503)
+    return RedirectResponse(f"/trials/jobs/{job.id}", status_code=303)
+
+
+def _job(request: Request, job_id: str):
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        raise InputError("job", "no such run (runs are kept while the server runs)", value=job_id)
+    return job
+
+
+@router.get("/trials/jobs/{job_id}")
+def job_page(request: Request, job_id: str):
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        return render(request, "error.html", {"title": "Not found", "message": "No such run."}, 404)
+    return render(request, "trial_job.html", {"job": job})
+
+
+@router.get("/trials/jobs/{job_id}/status")
+def job_status(request: Request, job_id: str):
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        return render(request, "error.html", {"title": "Not found", "message": "No such run."}, 404)
+    return render(request, "_job_status.html", {"job": job})
+
+
+@router.get("/trials/jobs/{job_id}/report")
+def job_report(request: Request, job_id: str):
+    job = request.app.state.jobs.get(job_id)
+    if job is None or job.state != "done":
+        return render(request, "error.html", {"title": "Not found", "message": "No finished run."}, 404)
+    return HTMLResponse(job.result["html"], headers={"content-security-policy": REPORT_CSP})
+
+
+@router.get("/trials/compare")
+def compare(request: Request, a: str = "", b: str = ""):
+    jobs = [request.app.state.jobs.get(x) for x in (a, b)]
+    if any(j is None or j.state != "done" for j in jobs):
+        raise InputError("a, b", "pick two finished runs to compare")
+    rows: dict[str, list] = {}
+    for k, j in enumerate(jobs):
+        for c in j.result["summary"].get("comparison", []):
+            rows.setdefault(c["quantity"], [None, None, c.get("published")])[k] = c.get("simulated")
+    reps = [j.result["summary"]["replicates"] for j in jobs]
+    return render(request, "trial_compare.html", {"jobs": jobs, "rows": rows, "reps": reps})

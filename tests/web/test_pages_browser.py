@@ -1,0 +1,128 @@
+"""The web app's main tasks, driven in headless Debian chromium against a real server.
+
+Each test does what a user does (type, click, wait for the answer) and checks the answer against
+the clinical layer's own result or a published number; every page is checked with axe-core
+(no serious or critical WCAG 2.1 A/AA violation) and for the disclaimer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ldnsim.clinical.hold import plan_hold
+
+from .conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+DISCLAIMER = "For research and education only; not medical advice."
+
+
+def _common_checks(page) -> None:
+    assert DISCLAIMER in page.inner_text("body")
+    bad = axe_violations(page)
+    assert bad == [], f"axe: {bad}"
+
+
+def test_check_flags_an_opioid_critical_and_asks_about_an_unknown_entry(page):
+    page.goto(page.base + "/check")
+    page.get_by_label("Medicines, one per line").fill("Percocet 5/325 q6h prn\nLDN 4.5 mg nightly\nzzqx 5 mg")
+    page.get_by_role("button", name="Check the list").click()
+    percocet = page.locator("article.card", has_text="Percocet 5/325")
+    percocet.wait_for()
+    assert percocet.get_attribute("data-severity") == "critical"
+    assert "oxycodone" in percocet.inner_text()
+    assert "Critical" in page.get_by_test_id("highest").inner_text()
+    # the unknown entry is not hidden: it asks which medicine was meant
+    unknown = page.locator("article.card", has_text="zzqx")
+    assert unknown.get_attribute("data-severity") == "unknown"
+    unknown.get_by_label("Something else:").check()
+    unknown.get_by_label("Name of the medicine").fill("ibuprofen 400 mg")
+    unknown.get_by_role("button", name="Use this medicine").click()
+    page.locator("article.card", has_text="ibuprofen 400 mg").wait_for()
+    assert page.locator("article.card", has_text="zzqx").count() == 0
+    assert page.locator("article.card", has_text="ibuprofen").get_attribute("data-severity") == "none"
+    # the Percocet finding is still there after the re-check
+    assert page.locator("article.card", has_text="Percocet").get_attribute("data-severity") == "critical"
+    _common_checks(page)
+
+
+def test_plan_a_hold_in_the_browsers_time_zone(page):
+    page.goto(page.base + "/plan?mode=hold")
+    assert page.get_by_label("Time zone").input_value() == "America/New_York"
+    page.get_by_label("Procedure date and time").fill("2026-11-27T08:00")
+    page.get_by_label("Naltrexone dose").fill("4.5 mg")
+    page.get_by_role("button", name="Plan").click()
+    answer = page.get_by_test_id("answer")
+    answer.wait_for()
+    text = answer.inner_text()
+    # independent: the clinical layer's deadline in New York time, then the last 22:00 not after it
+    tz = ZoneInfo("America/New_York")
+    doc = plan_hold(datetime(2026, 11, 27, 8, 0, tzinfo=tz).isoformat(), "4.5 mg")
+    limit = datetime.fromisoformat(doc["recommendation"]["last_dose_no_later_than"]).astimezone(tz)
+    slot = limit.replace(hour=22, minute=0)
+    if slot > limit:
+        slot -= timedelta(days=1)
+    assert slot <= limit < slot + timedelta(days=1)
+    assert text == f"Last dose: {slot:%a} {slot.day} {slot:%b} at bedtime"
+    assert limit <= datetime(2026, 11, 27, 8, 0, tzinfo=tz) - timedelta(hours=72)  # at least the published 72 h
+    # the reasoning is one click down
+    reasoning = page.locator("details#reasoning")
+    assert not reasoning.locator("table").is_visible()
+    reasoning.locator("summary").click()
+    assert reasoning.locator("table").is_visible()
+    assert "72" in reasoning.inner_text()
+    assert page.get_by_role("heading", name="Patient handout").is_visible()
+    _common_checks(page)
+
+
+def test_run_a_small_trial_and_open_its_report(page):
+    page.goto(page.base + "/trials")
+    page.get_by_label("Published design").select_option("younger2009")
+    assert "name: younger2009" in page.get_by_label(re.compile("^Design")).input_value()
+    page.get_by_label(re.compile("^Patients per trial")).fill("20")
+    page.get_by_label(re.compile("^Replicate trials")).fill("2")
+    page.get_by_role("button", name="Run the trial").click()
+    page.wait_for_load_state("load")
+    assert "/trials/jobs/" in page.url, page.inner_text("main")[:500]
+    link = page.get_by_role("link", name="Open the report")
+    link.wait_for(timeout=90_000)  # htmx polls the job until it is done
+    _common_checks(page)
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.locator("section#summary").is_visible()
+    body = page.inner_text("body")
+    assert "32.5" in body  # the published Younger 2009 result beside the simulated one
+    assert "not medical advice" in body
+
+
+@pytest.mark.parametrize("path", ["/", "/check", "/plan", "/titrate", "/compound", "/trials"])
+def test_every_page_fits_a_phone_and_passes_axe(page, path):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(page.base + path)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"{path} is {width}px wide at a 375px viewport"
+    _common_checks(page)
+
+
+def test_titration_calendar_and_worksheet_print(page):
+    page.goto(page.base + "/titrate")
+    page.get_by_label("First dose on").fill("2026-12-01")
+    page.get_by_role("button", name="Make the calendar").click()
+    cal = page.get_by_test_id("calendar")
+    cal.wait_for()
+    assert "Tue 1 Dec" in cal.inner_text() and "1 mg" in cal.inner_text()
+    _common_checks(page)
+    page.emulate_media(media="print")
+    assert not page.locator("form").first.is_visible()  # print CSS hides the form
+    assert cal.is_visible()
+    page.emulate_media(media="screen")
+    page.goto(page.base + "/compound")
+    page.get_by_role("button", name="Make the worksheet").click()
+    ws = page.get_by_test_id("worksheet")
+    ws.wait_for()
+    assert "IMMEDIATE RELEASE ONLY" in ws.inner_text()
+    _common_checks(page)
