@@ -32,7 +32,9 @@ class LiveServer:
         self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -65,8 +67,14 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -75,8 +83,9 @@ def browser():
 @pytest.fixture
 def page(browser, live_app):
     """A fresh context (own cookies) in New York time; network limited to the app (no CDN can be used)."""
-    ctx = browser.new_context(timezone_id="America/New_York", locale="en-US",
-                              viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(
+        timezone_id="America/New_York", locale="en-US", viewport={"width": 1280, "height": 900}
+    )
     outside: list[str] = []
 
     def only_local(route):

@@ -64,8 +64,11 @@ def test_body_larger_than_the_limit_is_413_declared_or_streamed(client):
         for _ in range(20):
             yield b"x" * 5_000
 
-    r = client.post("/cds-services/ldn-opioid-patient-view", content=chunks(),
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/cds-services/ldn-opioid-patient-view",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
 
 
@@ -78,10 +81,22 @@ def test_body_larger_than_the_limit_is_413_declared_or_streamed(client):
         ("/check", {"meds": "LDN", "hepatic": "bad"}, "hepatic"),
         ("/plan", {"mode": "hold", "when": "2026-11-27T08:00", "dose": "4.5 mg", "tz": "Mars/Base"}, "tz"),
         ("/plan", {"mode": "hold", "when": "0001-01-01T08:00", "dose": "4.5 mg", "tz": "UTC"}, "when"),
-        ("/plan", {"mode": "hold", "when": "2026-11-27T08:00", "dose": "4.5 mg", "tz": "UTC", "weight": "301"},
-         "weight"),
-        ("/plan", {"mode": "restart", "when": "2026-11-27T08:00", "opioid": "oxycodone", "tz": "UTC",
-                   "course_days": "-1"}, "course_days"),
+        (
+            "/plan",
+            {"mode": "hold", "when": "2026-11-27T08:00", "dose": "4.5 mg", "tz": "UTC", "weight": "301"},
+            "weight",
+        ),
+        (
+            "/plan",
+            {
+                "mode": "restart",
+                "when": "2026-11-27T08:00",
+                "opioid": "oxycodone",
+                "tz": "UTC",
+                "course_days": "-1",
+            },
+            "course_days",
+        ),
         ("/trials", {"design_yaml": "a: &x [1]\nb: *x"}, "design_yaml"),
         ("/trials", {"design_yaml": "name: [unclosed"}, "design_yaml"),
         ("/trials", {"preset": "younger2009", "design_yaml": "", "patients": "100000"}, "patients"),
@@ -119,8 +134,16 @@ def test_slot_words():
 
 def test_hold_over_a_dst_change_keeps_the_wall_clock_bedtime(client):
     # London leaves summer time on Sun 25 Oct 2026: the bedtime slot stays 22:00 local
-    r = client.post("/plan", data={"csrf": _csrf(client, "/plan"), "mode": "hold", "when": "2026-10-27T08:00",
-                                   "dose": "4.5 mg", "tz": "Europe/London"})
+    r = client.post(
+        "/plan",
+        data={
+            "csrf": _csrf(client, "/plan"),
+            "mode": "hold",
+            "when": "2026-10-27T08:00",
+            "dose": "4.5 mg",
+            "tz": "Europe/London",
+        },
+    )
     assert r.status_code == 200
     assert re.search(r'data-testid="answer">Last dose: \w{3} \d+ Oct at bedtime<', r.text)
 

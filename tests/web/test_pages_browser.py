@@ -68,7 +68,9 @@ def test_plan_a_hold_in_the_browsers_time_zone(page):
         slot -= timedelta(days=1)
     assert slot <= limit < slot + timedelta(days=1)
     assert text == f"Last dose: {slot:%a} {slot.day} {slot:%b} at bedtime"
-    assert limit <= datetime(2026, 11, 27, 8, 0, tzinfo=tz) - timedelta(hours=72)  # at least the published 72 h
+    assert limit <= datetime(2026, 11, 27, 8, 0, tzinfo=tz) - timedelta(
+        hours=72
+    )  # at least the published 72 h
     # the reasoning is one click down
     reasoning = page.locator("details#reasoning")
     assert not reasoning.locator("table").is_visible()
