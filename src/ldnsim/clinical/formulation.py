@@ -61,7 +61,12 @@ def formulation_data() -> dict[str, Any]:
         for p in phrases:
             words[normalise(str(p))] = kind
     brands: dict[str, tuple[str, dict]] = {}
-    for name, spec in (doc.get("brand_formulations") or {}).items():
+    table = dict(doc.get("brand_formulations") or {})
+    for name, spec in (doc.get("brands_sourced") or {}).items():
+        if spec.get("form") and spec["form"] != "ir" and name not in table:
+            table[name] = {"kind": spec["form"], "cite": spec.get("source"),
+                           **({"assumed": True, "reason": spec["assumed"]} if spec.get("assumed") else {})}
+    for name, spec in table.items():
         for alias in [name, *(spec.get("aliases") or [])]:
             key = normalise(alias)
             brands[key] = (name, spec)

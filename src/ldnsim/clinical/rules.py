@@ -11,8 +11,9 @@ from ..errors import DataFileError
 __all__ = ["SEVERITIES", "RANK", "rules", "sources", "source_list", "max_severity", "DISCLAIMER"]
 
 
-#: severities from lowest to highest; `unknown` (not screened) ranks above info/none, below warning
-SEVERITIES = ("none", "info", "unknown", "warning", "critical")
+#: severities from lowest to highest. `unknown` (not screened) ranks above `warning`: an unresolved entry
+#: must be resolved by a person before the list is called safe, so it must never hide behind a warning.
+SEVERITIES = ("none", "info", "warning", "unknown", "critical")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 

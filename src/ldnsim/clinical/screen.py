@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import InputError
 from .formulation import detect_formulation
 from .rules import DISCLAIMER, RANK, max_severity, rules, source_list
-from .vocabulary import Match, vocabulary
+from .vocabulary import Match, normalise, vocabulary
 
 __all__ = ["screen_entry", "screen", "detect_acting"]
 
@@ -34,6 +34,34 @@ def _dose_mg(text: str, *, bare: bool = True) -> float | None:
     return float(m.group(1)) * f
 
 
+#: words that negate a following class word ("no opioids", "denies opioid use", "not on narcotics")
+NEGATIONS = frozenset({"no", "denies", "denied", "deny", "not", "never", "nil", "without", "non", "none"})
+#: how many tokens before the class word a negation may stand ("denies any current opioid use")
+_NEG_WINDOW = 4
+
+
+def _drop_negated(text: str, matches: list[Match]) -> tuple[list[Match], list[str]]:
+    """Drop *generic* opioid class words ("opioids", "narcotics") negated in the entry.
+
+    Only the unspecified class word is dropped; a named drug ("no codeine") stays — a named opioid in a
+    medication entry is screened as written (conservative), and the note says so.
+    """
+    toks = normalise(text).split()
+    kept, negated = [], []
+    for m in matches:
+        generic = m.name.ingredients == ("opioid (unspecified)",) and m.how == "exact"
+        if generic:
+            first = m.span.split()[0]
+            idx = [i for i, t in enumerate(toks) if t == first]
+            if any(
+                t in NEGATIONS for i in idx for t in toks[max(0, i - _NEG_WINDOW) : i]
+            ):
+                negated.append(m.span)
+                continue
+        kept.append(m)
+    return kept, negated
+
+
 def detect_acting(text: str, matches: list[Match]) -> str:
     """short | long | patch, from the product (brand/ingredient) and the words in the entry."""
     return detect_formulation(text, matches).acting
@@ -51,13 +79,35 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
     voc = vocabulary()
     rb = rules()
     matches, leftovers = voc.match(text, rb)
+    leftovers = [t for t in leftovers if t not in NEGATIONS]
     findings: list[dict] = []
     notes: list[str] = []
     dose = _dose_mg(text)
+    matches, negated = _drop_negated(text, matches)
+    if negated:
+        notes.append(
+            "negated mention ignored: "
+            + ", ".join(repr(n) for n in negated)
+            + " (a statement that no opioid is taken; confirm at the interview)"
+        )
+    candidates: list[dict] = []
     for m in matches:
         notes.extend(m.notes)
-        if m.name.note:
+        if m.name.note and m.how != "uncertain":
             notes.append(m.name.note)
+        if m.how == "uncertain":
+            candidates.extend(m.candidates)
+            findings.append(
+                {
+                    "ingredient": f"unidentified '{m.span}'",
+                    "rule": "unknown",
+                    "atc": [],
+                    "matched": m.span,
+                    "uncertain": True,
+                    "candidates": m.candidates,
+                }
+            )
+            continue
         if m.how == "possible":
             findings.append(
                 {
@@ -94,7 +144,8 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
     findings = list(by_ing.values())
     for f in findings:
         f["severity"] = rb[f["rule"]]["severity"]
-    recognised = bool(findings)
+    recognised = any(f["rule"] != "unknown" for f in findings)
+    sev_neg = not findings and bool(negated) and not leftovers
     if leftovers:
         notes.append(
             "could not interpret: "
@@ -103,14 +154,16 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         )
     sev = max_severity([f["severity"] for f in findings]) if findings else "unknown"
     governing_rule = "unknown"
-    if findings:
+    if sev_neg:
+        sev, governing_rule = "none", "negated_opioid"
+    elif findings:
         governing = max(findings, key=lambda f: RANK[f["severity"]])
         governing_rule = governing["rule"]
     if leftovers and RANK[sev] < RANK["unknown"]:
         sev = "unknown"
         governing_rule = "unknown"
     r = rb[governing_rule]
-    ingredients = [f["ingredient"] for f in findings]
+    ingredients = [f["ingredient"] for f in findings if f["rule"] != "unknown"]
     cue = detect_formulation(text, matches) if recognised else None
     return {
         "input": text,
@@ -128,7 +181,35 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         "formulation": cue.acting if cue else None,
         "formulation_detail": cue.to_dict() if cue else None,
         "notes": notes,
+        "candidates": candidates,
     }
+
+
+_SPLIT = re.compile(r"[;\n\r]+|,(?!\d{3}(?!\d))|\s+(?:\+|&|and also)\s+(?=[A-Za-z])")
+
+
+def split_entry(text: str) -> list[str]:
+    """A one-line list ("gabapentin 300 mg tid, Dolantin 50 mg prn, LDN 4.5 mg") → its items.
+
+    Split on semicolons, line breaks and commas (not a thousands comma, "1,500 mg"); a piece that names
+    no medicine ("1-2 tabs q6h", "extra strength") is glued back onto the previous one, so a sig or a
+    strength written after a comma stays with its drug. A single item is returned unchanged.
+    """
+    if not isinstance(text, str) or len(text) > 20_000:
+        return [text]
+    pieces = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    if len(pieces) < 2:
+        return [text]
+    voc, rb = vocabulary(), rules()
+    items: list[str] = []
+    for p in pieces:
+        named = bool(voc.match(p, rb)[0])
+        if named or not items:
+            items.append(p)
+        else:
+            items[-1] = f"{items[-1]}, {p}"
+    named_items = [i for i in items if voc.match(i, rb)[0]]
+    return items if len(named_items) >= 2 else [text]
 
 
 def screen(entries: list[str] | list[tuple[str, str]]) -> dict[str, Any]:
@@ -140,7 +221,13 @@ def screen(entries: list[str] | list[tuple[str, str]]) -> dict[str, Any]:
     meds = []
     for e in entries:
         text, src = (e, "text") if isinstance(e, str) else e
-        meds.append(screen_entry(text, source=src))
+        parts = split_entry(text) if src == "text" else [text]
+        for part in parts:
+            med = screen_entry(part, source=src)
+            if len(parts) > 1:
+                med["split_from"] = text
+                med["notes"].insert(0, f"one item of the list {text!r} (each item screened separately)")
+            meds.append(med)
     highest = max_severity([m["severity"] for m in meds])
     counts = {s: sum(m["severity"] == s for m in meds) for s in RANK}
     return {

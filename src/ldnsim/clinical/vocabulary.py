@@ -72,9 +72,14 @@ current currently pt patient reports states pain painkiller painkillers back hea
 cough cold flu fever allergy allergies diarrhea diarrhoea constipation nausea anxiety depression
 migraine arthritis muscle spasm spasms nerve relief severe mild moderate breakthrough chronic acute
 strength extra regular adult adults children childrens child infant infants junior kids mini
-original formula new fast fastrelief plain tabs
+original formula new fast fastrelief plain tabs forte mite
+then loose stool stools bowel movement any
 """.split()
 )
+
+
+#: product form (brands_sourced `form`) → restart label-rule acting class
+_FORM_ACTING = {"ir": None, "er": "long", "depot": "long", "patch": "patch"}
 
 
 def normalise(text: str) -> str:
@@ -104,6 +109,7 @@ class Name:
     family: bool = False  # brand family with products of different composition
     duplicate: bool = False  # a naltrexone product other than LDN
     acting: str | None = None  # short | long | patch (brand-level)
+    source: str | None = None  # where the brand was found (label/regulator URL), when recorded
     region: str | None = None
     note: str | None = None
 
@@ -114,9 +120,10 @@ class Match:
 
     span: str
     name: Name
-    how: str  # exact | fuzzy | possible
+    how: str  # exact | fuzzy | possible | uncertain
     score: float = 100.0
     notes: list[str] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)  # for `uncertain`: the names it resembles
 
 
 class Vocabulary:
@@ -139,7 +146,8 @@ class Vocabulary:
             self._add(generic, Name(generic, "ingredient", (generic,)))
             for n in syns or []:
                 self._add(n, Name(n, "other", (generic,)))
-        for brand, spec in (doc.get("brands") or {}).items():
+        all_brands = {**(doc.get("brands") or {}), **(doc.get("brands_sourced") or {})}
+        for brand, spec in all_brands.items():
             ings = tuple(spec.get("in") or ())
             for i in ings:
                 if i not in self.ingredients:
@@ -152,9 +160,10 @@ class Vocabulary:
                     ings,
                     family=bool(spec.get("family")),
                     duplicate=bool(spec.get("duplicate")),
-                    acting=spec.get("acting"),
+                    acting=spec.get("acting") or _FORM_ACTING.get(spec.get("form") or ""),
                     region=spec.get("region"),
                     note=spec.get("note"),
+                    source=spec.get("source"),
                 ),
             )
         self.max_len = max(len(k.split()) for k in self.index)
@@ -243,10 +252,28 @@ class Vocabulary:
         if pos + 1 < len(toks):
             key = f"{normalise(m.name.text)} {toks[pos + 1]}"
             if key in self.index and self.index[key] is not m.name:
-                return Match(f"{m.span} {toks[pos + 1]}", self.index[key], m.how, m.score, m.notes)
+                return Match(f"{m.span} {toks[pos + 1]}", self.index[key], m.how, m.score, m.notes,
+                             m.candidates)
         return m
 
+    def _severity_class(self, name: Name, rules: dict) -> str:
+        """The severity a name screens to (the highest of its ingredients' rules)."""
+        order = ("none", "info", "warning", "critical")
+        sev = [rules[self.rule_of(i)]["severity"] for i in name.ingredients] or ["none"]
+        return max(sev, key=lambda s: order.index(s) if s in order else 0)
+
     def _fuzzy(self, query: str, rules: dict, span: str) -> Match | None:
+        """Spelling match of a leftover token (or joined pair) against every name.
+
+        Three outcomes besides no match at all:
+
+        * ``fuzzy`` — a confident correction: to an opioid (conservative), or to a generic (INN) name with no
+          rival candidate of another severity class close by ("ibuprofin" → ibuprofen);
+        * ``possible`` — close to an opioid name but in doubt: treated as an opioid until confirmed;
+        * ``uncertain`` — a correction that would *lower* the class to a brand name or with a rival of
+          another class nearby ("Dolantin" → Dilantin, phenytoin): brand names differ by one letter
+          between countries, so the entry screens ``unknown`` with the candidates shown, never ``none``.
+        """
         if len(query) < MIN_FUZZY_LEN:
             return None
         found = process.extract(query, self._fuzzy_keys, scorer=fuzz.ratio, limit=12)
@@ -258,7 +285,7 @@ class Vocabulary:
         op_key, op_score = opioid[0] if opioid else (None, 0.0)
         accept = ACCEPT if len(query) >= 6 else 90.0
         if best_score >= accept:
-            if self.is_opioid_name(best, rules) or op_score < max(DOUBT, best_score - 5):
+            if self.is_opioid_name(best, rules):
                 return Match(
                     span,
                     best,
@@ -266,13 +293,55 @@ class Vocabulary:
                     best_score,
                     [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
                 )
+            if op_score < max(DOUBT, best_score - 5):
+                cls = self._severity_class(best, rules)
+                rivals = [
+                    (k, s)
+                    for k, s, _ in found
+                    if s >= max(DOUBT, best_score - 10)
+                    and self._severity_class(self.index[k], rules) != cls
+                ]
+                if best.kind in ("ingredient", "synonym", "misspelling") and not rivals:
+                    return Match(
+                        span,
+                        best,
+                        "fuzzy",
+                        best_score,
+                        [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
+                    )
+                cands = [(best_key, best_score), *[r for r in rivals if r[0] != best_key]]
+                shown = ", ".join(
+                    f"{self.index[k].text} ({'/'.join(self.index[k].ingredients)}, {s:.0f}/100)"
+                    for k, s in cands[:4]
+                )
+                return Match(
+                    span,
+                    best,
+                    "uncertain",
+                    best_score,
+                    [
+                        f"'{span}' is not a known name; it resembles {shown}. A spelling correction to a "
+                        "brand (or with rivals of another class) is not trusted: identify the product "
+                        "before calling it safe"
+                    ],
+                    candidates=[
+                        {"name": self.index[k].text, "ingredients": list(self.index[k].ingredients),
+                         "score": round(float(s), 1)}
+                        for k, s in cands[:4]
+                    ],
+                )
         # a doubtful match counts only if it is also close in edits (optimal string alignment, a
-        # transposition = 1 edit; ≤ 1 for ≤ 6 letters, else ≤ 2):
-        # "morfine" → morphine yes, "pentamidine" → pethidine no, "code" → codein no
+        # transposition = 1 edit; ≤ 1 for ≤ 6 letters, else ≤ 2) and long enough to mean something:
+        # "morfine" → morphine yes, "pentamidine" → pethidine no, "code" → codein no, and common short
+        # words ("sent", "went", "feet" vs the abbreviation "fent"; "dolo") never: both the token and the
+        # name need ≥ 5 letters, and short ones must share their first letter.
         max_edits = 1 if len(query) <= 6 else 2
         if (
             op_key is not None
             and op_score >= DOUBT
+            and len(query) >= 5
+            and len(op_key.replace(" ", "")) >= 5
+            and (len(query) > 6 or query[0] == op_key[0])
             and OSA.distance(query, op_key.replace(" ", "")) <= max_edits
         ):
             name = self.index[op_key]
@@ -284,6 +353,25 @@ class Vocabulary:
                 [
                     f"'{span}' may be '{name.text}' (uncertain spelling match {op_score:.0f}/100); "
                     "treated as an opioid until confirmed"
+                ],
+            )
+        if best_score >= accept:
+            # close to a non-opioid name but an opioid rival was too close to call: unknown, candidates shown
+            cands = [(best_key, best_score)] + ([(op_key, op_score)] if op_key else [])
+            return Match(
+                span,
+                best,
+                "uncertain",
+                best_score,
+                [f"'{span}' is not a known name; it resembles "
+                 + ", ".join(
+                     f"{self.index[k].text} ({'/'.join(self.index[k].ingredients)})" for k, _ in cands
+                 )
+                 + ": identify the product"],
+                candidates=[
+                    {"name": self.index[k].text, "ingredients": list(self.index[k].ingredients),
+                     "score": round(float(s), 1)}
+                    for k, s in cands
                 ],
             )
         return None
