@@ -64,6 +64,37 @@ _ACCEPT_MASS = "a number and a unit: mg, g, mcg/ug/µg, ng (e.g. '4.5 mg', '250 
 _ACCEPT_TIME = "a number and a unit: min, h, d, week(s), month(s), year(s) (e.g. '72 h', '2 weeks')"
 
 
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _commas(s: str, field: str, accepted: str, raw: object) -> str:
+    """Resolve commas in a typed number: thousands separators, a decimal comma, or refuse the ambiguous.
+
+    ``"12,500,000"`` and ``"1,500.5"`` use thousands separators; ``"4,5"`` and ``"0,500"`` use a decimal
+    comma; ``"1,500"`` (one comma, exactly three digits after it) means 1500 in English and 1.5 in most of
+    Europe — a 1000× difference in a dose — so it is refused (InputError → exit 2) with both readings named.
+    """
+    m = re.match(r"[-+]?[\d.,]+", s)
+    if not m or "," not in m.group(0):
+        return s
+    num, rest = m.group(0), s[m.end():]
+    if _THOUSANDS.fullmatch(num.lstrip("+-")) and (num.count(",") > 1 or "." in num):
+        return num.replace(",", "") + rest
+    if re.fullmatch(r"[-+]?\d+,\d+", num):
+        whole, frac = num.split(",")
+        if len(frac) == 3 and whole.lstrip("+-") not in ("0", ""):
+            raise InputError(
+                field,
+                f"'{num}' is ambiguous: {num.replace(',', '')} (comma as thousands separator) or "
+                f"{num.replace(',', '.')} (decimal comma)",
+                accepted=f"write it without the comma, e.g. '{num.replace(',', '')}{rest}' or "
+                f"'{num.replace(',', '.')}{rest}'; {accepted}",
+                value=raw,
+            )
+        return num.replace(",", ".") + rest
+    raise InputError(field, "cannot be parsed as a quantity", accepted=accepted, value=raw)
+
+
 def _split(text: str | float | int, field: str, default_unit: str | None, accepted: str) -> tuple[float, str]:
     if isinstance(text, bool):
         raise InputError(field, "must be a quantity, not a boolean", accepted=accepted, value=text)
@@ -71,7 +102,7 @@ def _split(text: str | float | int, field: str, default_unit: str | None, accept
         if default_unit is None:
             raise InputError(field, "needs a unit", accepted=accepted, value=text)
         return float(text), default_unit
-    s = str(text).strip().lower().replace(",", ".")
+    s = _commas(str(text).strip().lower(), field, accepted, text)
     m = re.fullmatch(_NUM + r"\s*(?P<unit>[a-zµμ/%]*)", s)
     if not m:
         raise InputError(field, "cannot be parsed as a quantity", accepted=accepted, value=text)

@@ -82,14 +82,39 @@ def _opt_seed():
     return typer.Option(None, "--seed", help="Seed of the virtual population (default: the shipped seed).")
 
 
+def _patient_opts():
+    return {
+        "weight": typer.Option(None, "--weight", help="Body weight, kg (20-300)."),
+        "hepatic": typer.Option(None, "--hepatic", help="none|mild|moderate|severe (Child-Pugh)."),
+        "egfr": typer.Option(None, "--egfr", help="eGFR, mL/min (1-200)."),
+        "cyp2d6": typer.Option(None, "--cyp2d6", help="pm|im|em|um."),
+        "age": typer.Option(None, "--age", help="Age, years (0-120)."),
+    }
+
+
+_P = _patient_opts()
+
+
+def _echo_warnings(doc: dict) -> None:
+    for wmsg in doc.get("warnings") or []:
+        typer.echo(wmsg)
+
+
 @app.command("hold")
 def hold(
     procedure_time: str = typer.Option(..., "--procedure-time", help="ISO date-time of the procedure."),
-    dose: str = typer.Option(..., "--dose", help="Current naltrexone dose, e.g. 4.5mg or 50mg."),
-    weight: float = typer.Option(None, "--weight", help="Body weight, kg."),
-    hepatic: str = typer.Option(None, "--hepatic", help="none|mild|moderate|severe (Child-Pugh)."),
-    egfr: float = typer.Option(None, "--egfr", help="eGFR, mL/min."),
-    cyp2d6: str = typer.Option(None, "--cyp2d6", help="pm|im|em|um."),
+    dose: str = typer.Option(
+        ..., "--dose", help="Current naltrexone dose, e.g. 4.5mg, 50mg, 380mg (injection)."
+    ),
+    form: str = typer.Option(
+        None, "--form", help="oral (daily tablet/capsule/liquid) | injection (monthly ER naltrexone)."
+    ),
+    dose_time: str = typer.Option("22:00", "--dose-time", help="Usual time of the dose (HH:MM)."),
+    weight: float = _P["weight"],
+    hepatic: str = _P["hepatic"],
+    egfr: float = _P["egfr"],
+    cyp2d6: str = _P["cyp2d6"],
+    age: float = _P["age"],
     seed: int = _opt_seed(),
     json_out: bool = _JSON,
 ) -> None:
@@ -97,30 +122,47 @@ def hold(
     from ..clinical.hold import plan_hold
 
     doc = plan_hold(
-        procedure_time, dose, weight_kg=weight, hepatic=hepatic, egfr_ml_min=egfr, cyp2d6=cyp2d6, seed=seed
+        procedure_time,
+        dose,
+        weight_kg=weight,
+        hepatic=hepatic,
+        egfr_ml_min=egfr,
+        cyp2d6=cyp2d6,
+        age_years=age,
+        form=form,
+        dose_time=dose_time,
+        seed=seed,
     )
     if json_out:
         emit_json(doc)
         return
     r = doc["recommendation"]
-    typer.echo(f"Procedure {doc['procedure_time']}; naltrexone {doc['dose_mg']:g} mg ({doc['dose_band']})")
-    typer.echo(
-        f"Last dose no later than: {r['last_dose_no_later_than']}  (hold {r['hold_hours']:g} h; "
-        f"basis: {r['basis']})"
-    )
+    _echo_warnings(doc)
+    product = "extended-release injection" if doc["product"] == "injection" else doc["dose_band"]
+    typer.echo(f"Procedure {doc['procedure_text']}; naltrexone {doc['dose_mg']:g} mg ({product})")
+    typer.echo(r["plain"])
+    typer.echo(f"  (hold {r['hold_days']:g} days = {r['hold_hours']:g} h; basis: {r['basis']})")
     typer.echo(f"Why: {r['why']}")
-    typer.echo("Published guidance:")
-    for g in doc["guidance"]:
-        mark = "used" if g["used"] else ("UNVERIFIED, not used" if g["unverified"] else "other dose band")
-        typer.echo(f"  {g['hours']:g} h [{g['evidence']}] {g['claim']} — {g['sources'][0]['url']} ({mark})")
+    if doc["guidance"]:
+        typer.echo("Published guidance:")
+        for g in doc["guidance"]:
+            mark = "used" if g["used"] else ("UNVERIFIED, not used" if g["unverified"] else "other dose band")
+            typer.echo(
+                f"  {g['hours']:g} h [{g['evidence']}] {g['claim']} — {g['sources'][0]['url']} ({mark})"
+            )
+    if doc["depot"]:
+        d = doc["depot"]
+        typer.echo(f"ER injection: {d['hold_days_lo']:g}–{d['hold_days_hi']:g} days from the last injection:")
+        for s_ in d["sources"]:
+            typer.echo(f"  {s_['cite']} <{s_['url']}>")
     m = doc["model"]
     if m.get("available"):
         typer.echo(
-            f"Model: p{m['percentile']:g} μ occupancy < {m['threshold']:.0%} after "
+            f"  Model detail: p{m['percentile']:g} μ occupancy < {m['threshold']:.0%} after "
             f"{m['hours_after_last_dose']:g} h (n={m['n_patients']}, seed {m['seed']})"
         )
     else:
-        typer.echo(f"Model: unavailable ({m['reason']})")
+        typer.echo(f"  Model detail: not run ({m['reason']})")
     for n in doc["notes"]:
         typer.echo(f"Note: {n}")
     typer.echo(DISCLAIMER)
@@ -133,10 +175,12 @@ def restart(
         ..., "--last-dose", help="ISO date-time of the last opioid dose (patch removal)."
     ),
     course_days: float = typer.Option(None, "--course-days", help="How long the opioid was taken (days)."),
-    weight: float = typer.Option(None, "--weight", help="Body weight, kg."),
-    hepatic: str = typer.Option(None, "--hepatic", help="none|mild|moderate|severe."),
-    egfr: float = typer.Option(None, "--egfr", help="eGFR, mL/min."),
-    cyp2d6: str = typer.Option(None, "--cyp2d6", help="pm|im|em|um."),
+    dose_time: str = typer.Option("22:00", "--dose-time", help="Usual time of the LDN dose (HH:MM)."),
+    weight: float = _P["weight"],
+    hepatic: str = _P["hepatic"],
+    egfr: float = _P["egfr"],
+    cyp2d6: str = _P["cyp2d6"],
+    age: float = _P["age"],
     seed: int = _opt_seed(),
     json_out: bool = _JSON,
 ) -> None:
@@ -150,24 +194,23 @@ def restart(
         hepatic=hepatic,
         egfr_ml_min=egfr,
         cyp2d6=cyp2d6,
+        age_years=age,
         course_days=course_days,
+        dose_time=dose_time,
         seed=seed,
     )
     if json_out:
         emit_json(doc)
         return
     r = doc["recommendation"]
+    _echo_warnings(doc)
     typer.echo(
         f"Opioid: {doc['opioid']} → {', '.join(doc['ingredients'])} ({doc['category']}); "
-        f"last dose {doc['last_dose']}"
+        f"last dose {doc['last_dose_text']}"
     )
-    if r["earliest_ldn_start"] is None:
-        typer.echo(f"Earliest LDN start: NO DATE — specialist review needed (not before {r['not_before']})")
-    else:
-        typer.echo(
-            f"Earliest LDN start: {r['earliest_ldn_start']}  ({r['opioid_free_days']:g} opioid-free days; "
-            f"basis: {r['basis']})"
-        )
+    typer.echo(r["plain"])
+    if r["earliest_ldn_start"] is not None:
+        typer.echo(f"  ({r['opioid_free_days']:g} opioid-free days; basis: {r['basis']})")
     typer.echo(f"Why: {r['why']}")
     fd = doc["formulation"]
     pk = fd.get("pk") or {}
@@ -186,9 +229,9 @@ def restart(
         )
     m = doc["model"]
     typer.echo(
-        f"Model: {m['hours_after_last_dose']:g} h"
+        f"  Model detail: {m['hours_after_last_dose']:g} h"
         if m.get("available")
-        else f"Model: unavailable ({m['reason']})"
+        else f"  Model detail: not run ({m['reason']})"
     )
     for n in doc["notes"]:
         typer.echo(f"Note: {n}")

@@ -22,9 +22,11 @@ from ..data import load_yaml, value_of
 from ..errors import InputError
 from ._model import ModelUnavailable, population_occupancy, time_below
 from .formulation import Cue, pk_formulation
-from .hold import _iso, parse_time
+from .hold import _iso
+from .patient import Patient, patient
 from .rules import DISCLAIMER
 from .screen import screen_entry
+from .when import date_warnings, day_text, first_dose_at_clock, parse_clock, parse_time, when_text
 
 __all__ = ["plan_restart", "parse_interval_h", "label_category"]
 
@@ -90,11 +92,19 @@ def plan_restart(
     course_days: float | None = None,
     seed: int | None = None,
     n_patients: int | None = None,
+    age_years: float | None = None,
+    patient_: Patient | None = None,
+    dose_time: str | None = None,
+    now: Any = None,
 ) -> dict[str, Any]:
     """The ``ldnsim restart`` document."""
+    pt = patient(patient_, weight_kg=weight_kg, egfr_ml_min=egfr_ml_min, hepatic=hepatic, age_years=age_years,
+                 cyp2d6=cyp2d6)
+    clock = parse_clock(dose_time)
     if not isinstance(opioid, str) or not opioid.strip():
         raise InputError("opioid", "is required", accepted="an opioid as written, e.g. 'oxycodone 10 mg q6h'")
     t_last = parse_time(last_dose, "last_dose")
+    warnings = date_warnings(t_last, "last opioid dose", expect="past", now=now)
     scr = screen_entry(opioid)
     if scr["severity"] != "critical":
         raise InputError(
@@ -177,7 +187,7 @@ def plan_restart(
         ]
         t_end = events[-1].time_h + duration  # last dose (or patch removal)
         times = np.arange(t_end, t_end + horizon + 0.25, 0.25)
-        covs = {"weight_kg": weight_kg, "hepatic": hepatic, "egfr_ml_min": egfr_ml_min, "cyp2d6": cyp2d6}
+        covs = pt.covariates()
         model["formulation"] = form
         occ = population_occupancy(events, times, "mu_agonist", drugs=[drug], covariates=covs, n=n, seed=seed)
         p = np.percentile(occ, pct, axis=0)
@@ -253,12 +263,21 @@ def plan_restart(
         )
     if any(f["rule"] == "possible_opioid" for f in crit):
         notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
+    earliest = t_last + timedelta(hours=hours)
+    first = first_dose_at_clock(earliest, clock)
     recommendation: dict[str, Any] = {
-        "earliest_ldn_start": _iso(t_last + timedelta(hours=hours)),
+        "earliest_ldn_start": _iso(earliest),
         "opioid_free_hours": hours,
         "opioid_free_days": round(hours / 24.0, 2),
         "basis": basis,
         "why": why,
+        "earliest_text": when_text(earliest),
+        "first_usual_dose": _iso(first),
+        "plain": (
+            f"First {clock:%H:%M} LDN dose: {day_text(first)} at the earliest — only if no opioid has been "
+            f"taken since {when_text(t_last)} (an opioid-free interval of {hours / 24.0:g} days). Any opioid "
+            "dose in between restarts the count."
+        ),
     }
     if cue.kind == "depot":
         # a depot keeps releasing the opioid for weeks to months: no rule or model here gives a safe date, so
@@ -270,6 +289,10 @@ def plan_restart(
             "opioid_free_days": None,
             "not_before": _iso(t_last + timedelta(hours=label_h)),
             "basis": "specialist",
+            "plain": (
+                f"No date: a long-acting injection/implant keeps releasing the opioid. Not before "
+                f"{when_text(t_last + timedelta(hours=label_h))}, and only after specialist review."
+            ),
             "why": (
                 f"No date is given: {cue.label} products release {', '.join(scr['ingredients'])} for weeks "
                 "to months after the last injection, and neither the label rule (written for tablets and "
@@ -284,7 +307,10 @@ def plan_restart(
         "category": cat,
         "formulation": formulation,
         "last_dose": _iso(t_last),
+        "last_dose_text": when_text(t_last),
+        "patient": pt.to_dict(),
         "recommendation": recommendation,
+        "warnings": warnings,
         "label_rule": label,
         "model": model,
         "screen": {
