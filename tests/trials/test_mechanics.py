@@ -154,7 +154,7 @@ class _Sections(HTMLParser):
 def test_report_self_contained_with_all_sections(fake_model):
     r = run_trial("younger2013", replicates=2, seed=1, use_calibrated=False)
     mu = run_trial("younger2013", replicates=2, seed=1, variant="mu-only", use_calibrated=False)
-    html = render_report(r, {"mu_only": mu.summary})
+    html = render_report(r, {"mu_only": mu})
     p = _Sections()
     p.feed(html)
     assert set(SECTIONS) <= set(p.ids)

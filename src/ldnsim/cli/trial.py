@@ -67,40 +67,56 @@ def _check_engine(engine: str | None) -> None:
         raise InputError("engine", "unknown or unavailable engine", accepted=", ".join(known), value=engine)
 
 
-def _print_human(summary: dict) -> None:
-    d = summary["design"]
-    typer.echo(
-        f"{d['title'] or d['name']} — {d['patients']} patients × {d['replicates']} trials, seed {d['seed']}, "
-        f"variant {d['variant']}"
-    )
-    for name, a in summary["arms"].items():
-        pr = a.get("pct_reduction_mean")
-        rr = a.get("responder_rate")
-        typer.echo(
-            f"  {name:>10}: n={a['n']:<4} % reduction {pr if pr is None else round(pr, 1)}  "
+def _g(x: object) -> str:
+    return f"{x:.3g}" if isinstance(x, int | float) else "n/a"
+
+
+def render_text(res) -> str:
+    """The human-readable summary of a :class:`~ldnsim.trials.results.TrialResult`."""
+    d, run = res.design, res.run
+    lines = [
+        f"{d.title or d.name} — {run.patients} patients × {run.replicates} trials, seed {run.seed}, "
+        f"variant {run.variant}"
+    ]
+    for name, a in res.arms.items():
+        pr, rr = a.pct_reduction_mean, a.responder_rate
+        lines.append(
+            f"  {name:>10}: n={a.n:<4} % reduction {pr if pr is None else round(pr, 1)}  "
             f"responders {rr if rr is None else round(rr, 2)}"
         )
-    for c in summary.get("contrasts", []):
-        typer.echo(
-            f"  {c['a']} − {c['b']} ({c['endpoint']}): {c['difference']:.3g} 95% CI "
-            f"[{c['ci95'][0]:.3g}, {c['ci95'][1]:.3g}] p={c['p_value']:.3g}"
+    for c in res.contrasts:
+        lines.append(
+            f"  {c.a} − {c.b} ({c.endpoint}): {_g(c.difference)} 95% CI [{_g(c.ci95[0])}, {_g(c.ci95[1])}] "
+            f"p={_g(c.p_value)}"
         )
-    rep = summary["replicates"]
-    if summary.get("dose_finding"):
-        df = summary["dose_finding"]
-        typer.echo(f"  ED50 median {df['ed50_mg_median']:.2f} mg over {rep['n']} trials")
-    elif rep.get("power") is not None:
-        typer.echo(f"  power over {rep['n']} trials: {rep['power']:.2f}")
-    def _g(x: object) -> str:
-        return f"{x:.3g}" if isinstance(x, int | float) else "n/a"
-
-    for c in summary.get("comparison", []):
-        verdict = {True: "within", False: "OUTSIDE", None: "no tolerance"}[c["within"]]
-        typer.echo(
-            f"  vs published {c['quantity']}: simulated {_g(c['simulated'])} published {_g(c['published'])} "
-            f"(±{_g(c['tolerance'])}) {verdict}"
-        )
-    typer.echo(DISCLAIMER)
+    rep = res.replicates
+    if res.dose_finding is not None:
+        df = res.dose_finding
+        lines.append(f"  ED50 median {_g(df.ed50_mg_median)} mg over {rep.n} trials")
+        if not df.ed50_identifiable:
+            lines.append(f"  population ED50: {df.ed50_note}")
+    elif rep.power is not None:
+        lines.append(f"  power over {rep.n} trials: {rep.power:.2f}")
+    for c in res.comparison:
+        verdict = {True: "within", False: "OUTSIDE", None: "no tolerance"}[c.within]
+        if c.kind == "difference":
+            lo, hi = c.simulated_ci95 or (None, None)
+            lines.append(
+                f"  vs published {c.quantity}: simulated {_g(c.simulated)} (trials 2.5-97.5% "
+                f"[{_g(lo)}, {_g(hi)}]) published {_g(c.published)} {verdict}"
+            )
+        elif c.kind == "ci_width":
+            lines.append(
+                f"  vs published {c.quantity}: simulated {_g(c.simulated)} published {_g(c.published)} "
+                f"{verdict}"
+            )
+        else:
+            lines.append(
+                f"  vs published {c.quantity}: simulated {_g(c.simulated)} published {_g(c.published)} "
+                f"(±{_g(c.tolerance)}) {verdict}"
+            )
+    lines.append(DISCLAIMER)
+    return "\n".join(lines)
 
 
 @app.command("trial")
@@ -141,18 +157,20 @@ def trial(
             mu = run_trial(
                 res.design,
                 patients=patients,
-                replicates=min(res.summary["design"]["replicates"], 5),
+                replicates=min(res.run.replicates, 5),
                 seed=seed,
                 variant="mu-only",
                 engine=engine,
             )
-            extra["mu_only"] = mu.summary
+            extra["mu_only"] = mu
         write_report(res, report, extra)
-        res.summary["report"] = str(report)
     if json_out:
-        emit_json(res.summary)
+        doc = res.to_json()
+        if report is not None:
+            doc["report"] = str(report)
+        emit_json(doc)
     else:
-        _print_human(res.summary)
+        typer.echo(render_text(res))
         if report is not None:
             typer.echo(f"report: {report}")
 
@@ -174,11 +192,12 @@ def demo(
     mu = run_trial(res.design, replicates=5, seed=seed, variant="mu-only")
     html_path = out / "younger2013_report.html"
     json_path = out / "younger2013.json"
-    write_report(res, html_path, {"mu_only": mu.summary})
+    write_report(res, html_path, {"mu_only": mu})
     from ._app import _to_jsonable
 
+    doc = res.to_json()
     json_path.write_text(
-        json.dumps(_to_jsonable(res.summary), ensure_ascii=False, allow_nan=False, indent=1) + "\n",
+        json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False, indent=1) + "\n",
         encoding="utf-8",
     )
     if json_out:
@@ -186,12 +205,12 @@ def demo(
             {
                 "report": str(html_path),
                 "json": str(json_path),
-                "arms": res.summary["arms"],
-                "comparison": res.summary["comparison"],
+                "arms": doc["arms"],
+                "comparison": doc["comparison"],
                 "disclaimer": DISCLAIMER,
             }
         )
     else:
-        _print_human(res.summary)
+        typer.echo(render_text(res))
         typer.echo(f"report: {html_path}")
         typer.echo(f"json:   {json_path}")

@@ -94,11 +94,20 @@ class Endpoint(_Strict):
       composite_responder — significant within-patient pain reduction (one-sided t-test of the last
         ``window_days`` vs baseline days, ``alpha``) and, when ``secondary`` is set, a significant
         reduction in any (``any``) or all (``all``) of the secondary diary symptoms (fatigue, sleep).
+      cohens_d / cohens_dz — standardised effect size of a contrast on the continuous endpoint ``of``:
+        d = difference of means / pooled SD (parallel arms), d_z = mean within-patient difference / SD
+        of the differences (crossovers). Used in ``contrasts`` only; not a per-patient value.
+
+    baseline: ``phase`` (default) — the ``baseline_phase``; ``per_period`` — a new baseline for each
+      treated phase: the untreated phase (run-in or washout) just before it (crossovers with a baseline
+      each period).
     """
 
     name: str = Field(min_length=1)
-    kind: Literal["pct_reduction", "change", "responder", "composite_responder"]
+    kind: Literal["pct_reduction", "change", "responder", "composite_responder", "cohens_d", "cohens_dz"]
     baseline_phase: str = "baseline"
+    baseline: Literal["phase", "per_period"] = "phase"
+    of: str | None = None
     last_days: int = Field(default=7, ge=1, le=365)
     threshold_pct: float = Field(default=30.0, gt=0, le=100)
     min_nrs_drop: float | None = Field(default=None, ge=0, le=10)
@@ -125,9 +134,25 @@ class Inclusion(_Strict):
 
 
 class PopulationSpec(_Strict):
+    """Who is enrolled. ``conditions``: a mixed-condition population, condition -> share (normalised);
+    each patient is sampled and simulated with their own condition (overrides ``condition``)."""
+
     sex: Literal["female", "male", "any"] | None = None
     age: tuple[float, float] | None = None
     concomitant_opioid: bool | None = None
+    conditions: dict[str, float] | None = None
+
+    @field_validator("conditions")
+    @classmethod
+    def _shares(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("give at least one condition with its share")
+        for k, share in v.items():
+            if not (isinstance(share, int | float) and share > 0):
+                raise ValueError(f"share of {k!r} must be a positive number")
+        return v
 
 
 class DoseFinding(_Strict):
@@ -177,6 +202,7 @@ class TrialDesign(_Strict):
     primary: str
     contrasts: list[Contrast] = []
     dose_finding: DoseFinding | None = None
+    analysis: Literal["completers", "itt-bocf", "itt-locf"] = "completers"
     realism: Realism = Realism()
     published: dict[str, Any] | None = None
     notes: str = ""
@@ -208,8 +234,12 @@ class TrialDesign(_Strict):
             raise _RefError("endpoints", "endpoint names must be unique", [])
         if self.primary not in ep_names:
             raise _RefError("primary", f"unknown endpoint {self.primary!r}", ep_names)
+        self._check_conditions()
         for i, ep in enumerate(self.endpoints):
+            self._check_endpoint(i, ep)
             for seq in self.sequences:
+                if ep.baseline == "per_period":
+                    continue
                 if ep.baseline_phase not in {p.name for p in seq.phases}:
                     raise _RefError(
                         f"endpoints.{i}.baseline_phase",
@@ -256,6 +286,50 @@ class TrialDesign(_Strict):
                         f"sequences.{i}", "a parallel arm has one treatment; use type crossover", []
                     )
         return self
+
+    def _check_conditions(self) -> None:
+        mix = self.population.conditions
+        if not mix:
+            return
+        from ..data import load_yaml
+
+        known = sorted(k for k, v in load_yaml("system/conditions.yaml").items() if isinstance(v, dict))
+        for k in mix:
+            if k not in known:
+                raise _RefError(f"population.conditions.{k}", f"unknown condition {k!r}", known)
+
+    def _check_endpoint(self, i: int, ep: Endpoint) -> None:
+        continuous = [e.name for e in self.endpoints if e.kind in ("pct_reduction", "change")]
+        if ep.kind in ("cohens_d", "cohens_dz"):
+            if ep.of is None or ep.of not in continuous:
+                raise _RefError(
+                    f"endpoints.{i}.of", "an effect size needs a continuous endpoint to standardise",
+                    continuous,
+                )
+            if ep.kind == "cohens_dz" and not self.paired():
+                raise _RefError(
+                    f"endpoints.{i}.kind",
+                    "d_z is a within-patient effect size; use cohens_d for parallel arms",
+                    ["cohens_d"],
+                )
+            ud_ep = self.dose_finding.responder_endpoint if self.dose_finding else None
+            if ep.name in (self.primary, ud_ep):
+                raise _RefError(
+                    f"endpoints.{i}", "an effect size is a contrast endpoint, not a per-patient primary one",
+                    [],
+                )
+        elif ep.of is not None:
+            raise _RefError(f"endpoints.{i}.of", "only for kind cohens_d or cohens_dz", [])
+        if ep.baseline == "per_period":
+            for seq in self.sequences:
+                for j, ph in enumerate(seq.phases):
+                    if ph.treatment is not None and not any(p.treatment is None for p in seq.phases[:j]):
+                        raise _RefError(
+                            f"endpoints.{i}.baseline",
+                            f"per_period: phase {ph.name!r} of sequence {seq.name!r} has no untreated phase "
+                            "before it",
+                            ["phase"],
+                        )
 
     # -- helpers ---------------------------------------------------------------------------------
     def endpoint(self, name: str) -> Endpoint:

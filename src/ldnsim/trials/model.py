@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from ..population import IIV_PARAMS, SIMULATE_COVARIATES
-from ..simulate import simulate
 
 __all__ = ["phase_days", "sequence_regimen", "simulate_pain", "format_dose"]
 
@@ -106,12 +105,20 @@ def model_columns(patients: pd.DataFrame) -> pd.DataFrame:
     return patients[cols].reset_index(drop=True)
 
 
+def get_simulate():
+    """The model's ``simulate`` function: ``ldnsim.simulate`` (looked up at call time, so a test double
+    set on the package is used)."""
+    import ldnsim
+
+    return ldnsim.simulate
+
+
 def simulate_pain(
     regimen,
     patients: pd.DataFrame,
     n_days: int,
     *,
-    condition: str,
+    condition: str | np.ndarray | Sequence[str],
     variant: str = "full",
     params: Mapping[str, float] | None = None,
     engine: str | None = None,
@@ -119,9 +126,27 @@ def simulate_pain(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Daily model pain (patients x n_days, 0–10 NRS) and patient-mean mechanism traces (name -> days).
 
-    Calls :func:`ldnsim.simulate`; raises :class:`~ldnsim.errors.SolverError` if it returns no usable pain.
+    ``condition``: one condition preset for all patients, or one per patient (a mixed-condition
+    population: one :func:`ldnsim.simulate` call per condition, results put back in patient order).
+    Raises :class:`~ldnsim.errors.SolverError` if the model returns no usable pain.
     """
-    kw: dict[str, Any] = dict(
+    if not isinstance(condition, str):
+        conds = np.asarray(condition, dtype=object)
+        names = list(dict.fromkeys(conds.tolist()))
+        if len(names) == 1:
+            return simulate_pain(regimen, patients, n_days, condition=str(names[0]), variant=variant,
+                                 params=params, engine=engine, seed=seed)
+        pain = np.empty((len(patients), int(n_days)))
+        mech: dict[str, np.ndarray] = {}
+        for name in names:
+            rows = np.flatnonzero(conds == name)
+            pr, mr = simulate_pain(regimen, patients.iloc[rows], n_days, condition=str(name), variant=variant,
+                                   params=params, engine=engine, seed=seed)
+            pain[rows] = pr
+            for k, v in mr.items():
+                mech[k] = mech.get(k, 0.0) + v * rows.size / len(patients)
+        return pain, mech
+    ds = get_simulate()(
         regimen=regimen,
         condition=condition,
         days=int(n_days),
@@ -132,24 +157,19 @@ def simulate_pain(
         seed=seed,
         engine=engine,
     )
-    ds = simulate(**kw)
     pain = np.asarray(ds["pain_nrs"].transpose("patient", ...).values, float)
     if pain.ndim != 2 or pain.shape[0] != len(patients):
-        from ..errors import SolverError
-
         raise SolverError(f"simulate returned pain of shape {pain.shape}, expected ({len(patients)}, days)")
     if pain.shape[1] < n_days:
         pad = np.repeat(pain[:, -1:], n_days - pain.shape[1], axis=1)
         pain = np.concatenate([pain, pad], axis=1)
     pain = pain[:, :n_days]
     if not np.all(np.isfinite(pain)):
-        from ..errors import SolverError
-
         raise SolverError("the model returned non-finite pain values")
-    mech: dict[str, np.ndarray] = {}
-    present = [v for v in MECHANISM_VARS if v in getattr(ds, "data_vars", {})]
-    if not present:  # another model: keep its first few patient x time variables
-        present = [v for v in getattr(ds, "data_vars", {}) if v != "pain_nrs"][:8]
+    mech = {}
+    present = [v for v in MECHANISM_VARS if v in ds.data_vars]
+    if not present:  # another model (a test double): keep its first few patient x time variables
+        present = [str(v) for v in ds.data_vars if v != "pain_nrs"][:8]
     for name in present:
         da = ds[name]
         if set(da.dims) == {"patient", "time"}:

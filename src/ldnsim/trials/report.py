@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import DISCLAIMER
-from .run import TrialResult
+from .results import TrialResult
 
 __all__ = ["render_report", "write_report", "SECTIONS"]
 
@@ -107,13 +107,13 @@ def _trajectories(res: TrialResult) -> str:
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, (g, tr) in enumerate(res.trajectories.items()):
         c = _PALETTE[i % len(_PALETTE)]
-        wk = np.asarray(tr["day"]) / 7.0
-        ax.plot(wk, tr["mean"], color=c, label=f"{g} (n={tr['n']}) diary mean")
-        ax.fill_between(wk, tr["p10"], tr["p90"], color=c, alpha=0.15, lw=0)
-        ax.plot(wk, tr["latent_mean"], color=c, ls=":", lw=1)
+        wk = np.asarray(tr.day) / 7.0
+        ax.plot(wk, tr.mean, color=c, label=f"{g} (n={tr.n}) diary mean")
+        ax.fill_between(wk, tr.p10, tr.p90, color=c, alpha=0.15, lw=0)
+        ax.plot(wk, tr.latent_mean, color=c, ls=":", lw=1)
     if res.trajectories:
         first = next(iter(res.trajectories.values()))
-        for ph in first["phases"]:
+        for ph in first.phases:
             ax.axvline(ph["start"] / 7.0, color="#bbb", lw=0.6)
     ax.set_xlabel("weeks")
     ax.set_ylabel(f"pain (0-{d.scale_max})")
@@ -272,17 +272,18 @@ def _calibration_html() -> str:
 
 
 def render_report(res: TrialResult, extra: dict | None = None) -> str:
-    """The report as one HTML string. ``extra`` may carry ``mu_only`` (summary of the μ-only run)."""
-    s = res.summary
+    """The report as one HTML string, rendered from the typed result. ``extra`` may carry ``mu_only``
+    (the :class:`TrialResult` of the μ-only variant) and ``posterior`` (a posterior-predictive result)."""
     d = res.design
+    run = res.run
     extra = extra or {}
     parts: list[str] = []
     esc = html.escape
     parts.append(f"<h1>Virtual trial: {esc(d.title or d.name)}</h1>")
     parts.append(
         f"<p class=muted>ldnsim virtual trial report · preset/design <code>{esc(d.name)}</code> · "
-        f"{s['design']['patients']} patients × {s['design']['replicates']} replicate trials · "
-        f"seed {esc(str(s['design']['seed']))} · model variant {esc(s['design']['variant'])}</p>"
+        f"{run.patients} patients × {run.replicates} replicate trials · "
+        f"seed {esc(str(run.seed))} · model variant {esc(run.variant)}</p>"
     )
     parts.append(
         f'<p class="disclaimer"><strong>{esc(DISCLAIMER)}</strong> Simulated patients, not real ones.</p>'
@@ -290,24 +291,22 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
 
     # summary
     rows = []
-    for name, a in s.get("arms", {}).items():
+    for name, a in res.arms.items():
         rows.append(
-            f"<tr><td>{esc(a.get('label', name))}</td><td>{a['n']}</td><td>{_fmt(a['pct_reduction_mean'], 1)}"
-            f"</td><td>{_fmt(a['nrs_change_mean'])}</td><td>{_fmt(a['responder_rate'])}</td></tr>"
+            f"<tr><td>{esc(a.label or name)}</td><td>{a.n}</td><td>{_fmt(a.pct_reduction_mean, 1)}"
+            f"</td><td>{_fmt(a.nrs_change_mean)}</td><td>{_fmt(a.responder_rate)}</td></tr>"
         )
     con = []
-    for c in s.get("contrasts", []):
-        mm = c.get("mixed_model")
-        mm_txt = (
-            f"{_fmt(mm['difference'], 1)} {_fmt(mm['ci95'], 1)}, p={_fmt(mm['p_value'], 4)}" if mm else "–"
-        )
+    for c in res.contrasts:
+        mm = c.mixed_model
+        mm_txt = f"{_fmt(mm.difference, 1)} {_fmt(mm.ci95, 1)}, p={_fmt(mm.p_value, 4)}" if mm else "–"
         con.append(
-            f"<tr><td>{esc(c['a'])} − {esc(c['b'])}</td><td>{esc(c['endpoint'])}</td><td>"
-            f"{_fmt(c['difference'], 3)}</td><td>{_fmt(c['ci95'], 3)}</td><td>{_fmt(c['p_value'], 4)}</td>"
-            f"<td>{esc(c.get('test', ''))}</td><td>{mm_txt}</td></tr>"
+            f"<tr><td>{esc(c.a)} − {esc(c.b)}</td><td>{esc(c.endpoint)}</td><td>"
+            f"{_fmt(c.difference, 3)}</td><td>{_fmt(c.ci95, 3)}</td><td>{_fmt(c.p_value, 4)}</td>"
+            f"<td>{esc(c.test)}</td><td>{mm_txt}</td></tr>"
         )
-    rep = s.get("replicates", {})
-    df = s.get("dose_finding")
+    rep = res.replicates
+    df = res.dose_finding
     parts.append('<section id="summary"><h2>Summary</h2>')
     parts.append(
         "<table><tr><th>arm / dose</th><th>n analysed (trial 1)</th><th>% pain reduction (mean over trials)"
@@ -322,12 +321,13 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         )
     if df:
         parts.append(
-            f"<p>Dose finding: ED50 median over trials <strong>{_fmt(df['ed50_mg_median'])} mg</strong> "
-            f"(2.5–97.5% over trials {_fmt(df['ed50_mg_ci95_over_trials'])}); ED95 median "
-            f"{_fmt(df['ed95_mg_median'])} mg; responders per trial {_fmt(df['responders_mean'], 1)} of "
-            f"{_fmt(df['analysed_mean'], 1)}.</p>"
+            f"<p>Dose finding: ED50 median over trials <strong>{_fmt(df.ed50_mg_median)} mg</strong> "
+            f"(2.5–97.5% over trials {_fmt(df.ed50_mg_ci95_over_trials)}); ED95 median "
+            f"{_fmt(df.ed95_mg_median)} mg; responders per trial {_fmt(df.responders_mean, 1)} of "
+            f"{_fmt(df.analysed_mean, 1)}. Population ED50 (every patient at every dose): "
+            f"{_fmt(df.ed50_mg_population) + ' mg' if df.ed50_identifiable else esc(df.ed50_note or '')}.</p>"
         )
-        dr = df.get("dose_response") or {}
+        dr = df.dose_response
         if dr:
             cells = "".join(f"<td>{_fmt(v)}</td>" for v in dr.values())
             heads = "".join(f"<th>{html.escape(k)}</th>" for k in dr)
@@ -338,12 +338,14 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
                 f"over trials.</p><table><tr>{heads}</tr><tr>{cells}</tr></table>"
             )
     parts.append(
-        f"<p>Over {rep.get('n')} replicate trials: power {_fmt(rep.get('power'))}, primary estimate "
-        f"2.5–97.5% range {_fmt(rep.get('difference_ci95'))}.</p></section>"
+        f"<p>Over {rep.n} replicate trials: power {_fmt(rep.power)}, primary estimate "
+        f"2.5–97.5% range {_fmt(rep.difference_ci95)}.</p></section>"
     )
 
     parts.append('<section id="design"><h2>Design</h2>' + _design_diagram(res))
-    trt = "".join(f"<li><code>{esc(k)}</code>: {esc(v)}</li>" for k, v in s["design"]["treatments"].items())
+    trt = "".join(
+        f"<li><code>{esc(k)}</code>: {esc(v.regimen or 'placebo')}</li>" for k, v in d.treatments.items()
+    )
     parts.append(
         f"<ul>{trt}</ul><p>Type {esc(d.type)}, blinding {esc(d.blinding)}, randomized {d.randomized}, "
         f"diary scale 0–{d.scale_max}, primary endpoint <code>{esc(d.primary)}</code>. "
@@ -363,16 +365,22 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         "k_Sd; intermittent μ blockade raises endorphin tone and receptor density.</p></section>"
     )
 
-    comp = s.get("comparison", [])
+    comp = res.comparison
     crow = []
     for c in comp:
-        cls = "" if c["within"] is None else ("ok" if c["within"] else "bad")
+        cls = "" if c.within is None else ("ok" if c.within else "bad")
+        sim = _fmt(c.simulated, 3)
+        if c.simulated_ci95:
+            sim += f" (trials 2.5–97.5%: {_fmt(c.simulated_ci95, 2)})"
+        pubv = _fmt(c.published, 3) + (f" (95% CI {_fmt(c.published_ci95, 2)})" if c.published_ci95 else "")
+        tol = f"±{_fmt(c.tolerance, 2)}" if c.tolerance is not None else {
+            "difference": "within the trials' range", "ci_width": "×/÷ 1.5"}.get(c.kind, "–")
         crow.append(
-            f"<tr><td>{esc(c['quantity'])}</td><td>{_fmt(c['simulated'], 3)}</td>"
-            f"<td>{_fmt(c['published'], 3)}</td><td>±{_fmt(c['tolerance'], 2)}</td>"
-            f"<td class='{cls}'>{_fmt(c['within'])}</td></tr>"
+            f"<tr><td>{esc(c.quantity)}</td><td>{sim}</td>"
+            f"<td>{pubv}</td><td>{tol}</td>"
+            f"<td class='{cls}'>{_fmt(c.within)}</td></tr>"
         )
-    pub = s.get("published") or {}
+    pub = res.published
     parts.append('<section id="comparison"><h2>Simulated vs published</h2>')
     if comp:
         parts.append(
@@ -389,24 +397,22 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
 
     parts.append('<section id="uncertainty"><h2>Uncertainty</h2>')
     ul = []
-    for name, a in s.get("arms", {}).items():
-        sd = a.get("pct_reduction_sd_between_trials")
+    for name, a in res.arms.items():
+        sd = a.sd_between_trials.get("pct_reduction")
         if sd is not None:
             ul.append(
                 f"<li>{esc(name)}: % reduction varies between replicate trials with SD {_fmt(sd, 1)} "
                 "points</li>"
             )
-    mu = extra.get("mu_only")
-    if mu:
-        for name, a in mu.get("arms", {}).items():
+    mu: TrialResult | None = extra.get("mu_only")
+    if mu is not None:
+        for name, a in mu.arms.items():
             ul.append(
                 f"<li>μ-only variant (no glial TLR4 block), {esc(name)}: % reduction "
-                f"{_fmt(a.get('pct_reduction_mean'), 1)}, responder rate {_fmt(a.get('responder_rate'))}</li>"
+                f"{_fmt(a.pct_reduction_mean, 1)}, responder rate {_fmt(a.responder_rate)}</li>"
             )
-        if mu.get("dose_finding"):
-            ul.append(
-                f"<li>μ-only variant ED50 median {_fmt(mu['dose_finding'].get('ed50_mg_median'))} mg</li>"
-            )
+        if mu.dose_finding is not None:
+            ul.append(f"<li>μ-only variant ED50 median {_fmt(mu.dose_finding.ed50_mg_median)} mg</li>")
     cal = extra.get("calibration")
     if cal:
         for k, v in cal.items():
@@ -438,7 +444,7 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         "A virtual trial shows what the model, with its stated assumptions, predicts; it is not evidence "
         "that a treatment works.</p></section>"
     )
-    data = json.dumps({"summary_keys": sorted(s)}, allow_nan=False)
+    data = json.dumps({"summary_keys": sorted(res.to_json())}, allow_nan=False)
     body = "\n".join(parts)
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"

@@ -23,6 +23,9 @@ __all__ = [
     "reversal_ed50",
     "replicate_summary",
     "wilson",
+    "cohens_d",
+    "cohens_dz",
+    "dose_for_response",
 ]
 
 
@@ -248,3 +251,76 @@ def replicate_summary(estimates, p_values, favourable_sign: int = 1, alpha: floa
         sig = (np.nan_to_num(pv, nan=1.0) < alpha) & (np.sign(np.nan_to_num(est)) == favourable_sign)
         out["power"] = _f(sig.mean())
     return out
+
+
+def _z_ci(est: float, se: float, z: float = 1.959964) -> list[float | None]:
+    return [_f(est - z * se), _f(est + z * se)]
+
+
+def cohens_d(a, b) -> dict:
+    """Standardised difference of two independent groups: (mean a − mean b) / pooled SD (Cohen's d),
+    95% CI from the large-sample SE sqrt((na + nb)/(na nb) + d²/(2 (na + nb))) (Hedges & Olkin 1985),
+    p from Student's t-test."""
+    a = np.asarray(a, float)[~np.isnan(np.asarray(a, float))]
+    b = np.asarray(b, float)[~np.isnan(np.asarray(b, float))]
+    out = {"test": "Cohen's d (pooled SD)", "n": [int(a.size), int(b.size)], "difference": None,
+           "ci95": [None, None], "p_value": None}
+    if a.size < 2 or b.size < 2:
+        return out
+    sp = math.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
+    if sp <= 0:
+        return out
+    d = (a.mean() - b.mean()) / sp
+    se = math.sqrt((a.size + b.size) / (a.size * b.size) + d * d / (2 * (a.size + b.size)))
+    out.update(difference=_f(d), ci95=_z_ci(d, se), p_value=_f(stats.ttest_ind(a, b).pvalue))
+    return out
+
+
+def cohens_dz(a, b) -> dict:
+    """Standardised within-patient difference: mean(a − b) / SD(a − b) (Cohen's d_z), 95% CI from the
+    large-sample SE sqrt(1/n + d_z²/(2n)), p from the paired t-test."""
+    a, b = _clean(a, b)
+    d = a - b
+    out = {"test": "Cohen's d_z (paired)", "n": int(d.size), "difference": None, "ci95": [None, None],
+           "p_value": None}
+    if d.size < 2 or d.std(ddof=1) <= 0:
+        return out
+    dz = d.mean() / d.std(ddof=1)
+    se = math.sqrt(1.0 / d.size + dz * dz / (2 * d.size))
+    out.update(difference=_f(dz), ci95=_z_ci(dz, se), p_value=_f(stats.ttest_1samp(d, 0.0).pvalue))
+    return out
+
+
+def dose_for_response(
+    doses, responses, q: float, dose_range: tuple[float, float], alpha: float = 0.05
+) -> dict:
+    """Dose (mg) with response probability ``q`` from a logistic regression, only where the data
+    identify it: the slope must be positive with one-sided Wald p < ``alpha`` and the dose must lie within
+    the tested ``dose_range``. Otherwise ``{"value": None, "identifiable": False, "reason": …}`` — never a
+    negative or extrapolated dose from a flat dose–response."""
+    import statsmodels.api as sm
+
+    x, y = _clean(doses, responses)
+    none = {"value": None, "identifiable": False}
+    if x.size < 3 or np.unique(y).size < 2 or np.unique(x).size < 2:
+        return {**none, "reason": "too few doses or responses to fit a dose-response"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial()).fit()
+        b0, b1 = (float(v) for v in fit.params)
+        se1 = float(fit.bse[1])
+    except Exception:
+        return {**none, "reason": "the logistic fit failed"}
+    if not (math.isfinite(b0) and math.isfinite(b1) and math.isfinite(se1)) or se1 <= 0:
+        return {**none, "reason": "the logistic fit failed"}
+    p_slope = float(stats.norm.sf(b1 / se1))
+    if b1 <= 0 or p_slope >= alpha:
+        return {**none, "reason": f"not identifiable: the dose-response is flat (slope {b1:.3g} per mg, "
+                                  f"one-sided p = {p_slope:.2g})"}
+    ed = (math.log(q / (1 - q)) - b0) / b1
+    lo, hi = dose_range
+    if not lo <= ed <= hi:
+        return {**none, "reason": f"not identifiable: the fitted dose ({ed:.3g} mg) lies outside the tested "
+                                  f"doses {lo:g}-{hi:g} mg"}
+    return {"value": float(ed), "identifiable": True, "reason": None}
