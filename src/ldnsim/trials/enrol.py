@@ -133,7 +133,9 @@ def settle(
     from ..data.parameter_set import variant_names
 
     if variant not in variant_names():
-        raise InputError("variant", "unknown model variant", accepted=", ".join(variant_names()), value=variant)
+        raise InputError(
+            "variant", "unknown model variant", accepted=", ".join(variant_names()), value=variant
+        )
     n = int(design.patients if patients is None else patients)
     R = int(design.replicates if replicates is None else replicates)
     if not 1 <= n <= MAX_PATIENTS:
