@@ -34,6 +34,8 @@ def check(
         False, "--pregnant", help="Patient context: pregnant or trying to conceive."
     ),
     breastfeeding: bool = typer.Option(False, "--breastfeeding", help="Patient context: breastfeeding."),
+    cyp2d6: str = typer.Option(None, "--cyp2d6", help="Patient context: CYP2D6 phenotype pm|im|em|um."),
+    refs: str = typer.Option(None, "--refs", help="Export the references: bibtex | ris."),
     json_out: bool = _JSON,
 ) -> None:
     """Screen a medication list against LDN (opioids and other interactions)."""
@@ -50,10 +52,28 @@ def check(
             "the medication list is empty",
             accepted="one or more MED arguments and/or --fhir FILE",
         )
-    doc = screen(entries)
+    if cyp2d6 is not None:
+        from ..clinical.patient import Patient
+
+        cyp2d6 = Patient(cyp2d6=cyp2d6).cyp2d6
+    doc = screen(entries, cyp2d6=cyp2d6)
     doc["cautions"] = cautions_for(
         doc, hepatic=hepatic, egfr=egfr, pregnant=pregnant, breastfeeding=breastfeeding
     )
+    from ..clinical.references import collect, export, grade_legend
+
+    references = collect([doc["medications"], doc["cautions"]])
+    number = {r["url"] + r["cite"]: i for i, r in enumerate(references, 1)}
+    for m in doc["medications"]:
+        m["refs"] = [number[s["url"] + s["cite"]] for s in m["sources"]]
+    doc["references"] = references
+    doc["evidence_grades"] = grade_legend([r["grade"] for r in references])
+    if refs is not None:
+        text = export(references, refs)
+        if not json_out:
+            typer.echo(text, nl=False)
+            return
+        doc["references_export"] = {"format": refs.lower(), "text": text}
     if json_out:
         emit_json(doc)
         return
@@ -62,19 +82,26 @@ def check(
         ings = ", ".join(m["ingredients"]) or "not recognised"
         typer.echo(f"\n[{_MARK[m['severity']]}] {m['input']}  →  {ings}")
         typer.echo(f"  {m['summary']}")
-        typer.echo(f"  Management: {m['management']}")
-        typer.echo(f"  Evidence: {m['evidence']}; sources: {_sources_text(m['sources'])}")
+        typer.echo(f"  What to do: {m['management']}")
+        typer.echo(f"  Evidence {m['evidence']}; references " + " ".join(f"[{i}]" for i in m["refs"]))
         fd = m.get("formulation_detail")
         if fd and m["severity"] == "critical":
             src = f" [{fd['cite']}]" if fd.get("cite") else (" [assumed]" if fd.get("assumed") else "")
             typer.echo(f"  Formulation: {fd['label']} — {fd['why']}{src}")
+        for c in m.get("candidates") or []:
+            typer.echo(f"  Could be: {c['name']} ({', '.join(c['ingredients'])})")
         for n in m["notes"]:
             typer.echo(f"  Note: {n}")
+        typer.echo(f"    Detail: {m['mechanism']}")
     if doc["cautions"]:
         typer.echo("\nCautions and monitoring:")
         for c in doc["cautions"]:
-            src = _sources_text(c["sources"])
-            typer.echo(f"  [{c['severity']}] {c['summary']} (evidence {c['evidence']}; {src})")
+            typer.echo(f"  [{c['severity']}] {c['summary']} (evidence {c['evidence']})")
+    typer.echo("\nEvidence grades: " + doc["evidence_grades"])
+    typer.echo("References:")
+    for i, r in enumerate(references, 1):
+        ids = ", ".join(f"{k} {v}" for k, v in r["identifiers"].items())
+        typer.echo(f"  [{i}] {r['cite']} <{r['url']}>" + (f" ({ids})" if ids else "") + f" [{r['grade']}]")
     typer.echo(f"\n{DISCLAIMER}")
 
 
@@ -93,6 +120,17 @@ def _patient_opts():
 
 
 _P = _patient_opts()
+
+
+def _echo_references(items: list[dict]) -> None:
+    """Evidence grades explained once, then each reference once (numbered in order of first use)."""
+    from ..clinical.references import collect, grade_legend
+
+    refs = collect(items)
+    typer.echo("Evidence grades: " + grade_legend([r["grade"] for r in refs]))
+    typer.echo("References:")
+    for i, r in enumerate(refs, 1):
+        typer.echo(f"  [{i}] {r['cite']} <{r['url']}> [{r['grade']}]")
 
 
 def _echo_warnings(doc: dict) -> None:
@@ -238,6 +276,57 @@ def restart(
     typer.echo(DISCLAIMER)
 
 
+@app.command("acute-pain")
+def acute_pain(
+    dose: str = typer.Option(
+        ..., "--dose", help="The patient's naltrexone dose, e.g. 4.5mg, 50mg, 380mg (injection)."
+    ),
+    last_dose: str = typer.Option(..., "--last-dose", help="ISO date-time of the last LDN dose / injection."),
+    form: str = typer.Option(None, "--form", help="oral | injection (monthly ER naltrexone)."),
+    now: str = typer.Option(None, "--now", help="ISO date-time to plan for (default: the current time)."),
+    weight: float = _P["weight"],
+    hepatic: str = _P["hepatic"],
+    egfr: float = _P["egfr"],
+    cyp2d6: str = _P["cyp2d6"],
+    age: float = _P["age"],
+    seed: int = _opt_seed(),
+    json_out: bool = _JSON,
+) -> None:
+    """A patient on LDN needs analgesia now: stop LDN, non-opioids first, how long the blockade lasts."""
+    from ..clinical.acute import acute_plan
+    from ..clinical.when import parse_time
+
+    plan = acute_plan(
+        dose,
+        last_dose,
+        form=form,
+        now=None if now is None else parse_time(now, "now"),
+        weight_kg=weight,
+        hepatic=hepatic,
+        egfr_ml_min=egfr,
+        cyp2d6=cyp2d6,
+        age_years=age,
+        seed=seed,
+    )
+    doc = plan.to_dict()
+    if json_out:
+        emit_json(doc)
+        return
+    _echo_warnings(doc)
+    typer.echo(doc["summary"])
+    b = doc["blockade"]
+    typer.echo(
+        f"  Blockade taken to last {b['hours_after_last_dose']:g} h after the last dose ({b['basis']}): "
+        f"{b['why']}"
+    )
+    for i, s_ in enumerate(doc["steps"], 1):
+        typer.echo(f"{i}. {s_['title']} [{s_['evidence']}]")
+        typer.echo(f"   {s_['action']}")
+        typer.echo(f"   Why: {s_['why']}")
+    _echo_references(doc["steps"])
+    typer.echo(DISCLAIMER)
+
+
 @app.command("titrate")
 def titrate(
     preset: str = typer.Option(None, "--preset", help="Preset name (ldnrt-standard, ldnrt-sensitive, ...)."),
@@ -317,7 +406,8 @@ def serve(
         None, "--allowed-host", help="Extra Host header to accept (repeatable; default: localhost names)."
     ),
     secure_cookies: bool = typer.Option(
-        True, "--secure-cookies/--no-secure-cookies",
+        True,
+        "--secure-cookies/--no-secure-cookies",
         help="Mark the session cookie Secure (browsers accept it on https and on localhost).",
     ),
     trial_workers: int = typer.Option(1, "--trial-workers", help="Virtual trials run at once (1-8)."),
@@ -341,8 +431,14 @@ def serve(
     if json_out:
         from ..web.cds_hooks import discovery
 
-        emit_json({"app_url": base + "/", "discovery_url": base + "/cds-services", **discovery(),
-                   "disclaimer": DISCLAIMER})
+        emit_json(
+            {
+                "app_url": base + "/",
+                "discovery_url": base + "/cds-services",
+                **discovery(),
+                "disclaimer": DISCLAIMER,
+            }
+        )
     else:
         typer.echo(f"ldnsim web app on {base}/ and CDS Hooks on {base}/cds-services — {DISCLAIMER}")
     app_ = create_app(allowed_hosts=hosts, secure_cookies=secure_cookies, trial_workers=trial_workers)

@@ -212,8 +212,12 @@ def split_entry(text: str) -> list[str]:
     return items if len(named_items) >= 2 else [text]
 
 
-def screen(entries: list[str] | list[tuple[str, str]]) -> dict[str, Any]:
-    """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document."""
+def screen(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = None) -> dict[str, Any]:
+    """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document.
+
+    List-level rules run after the entries: dextromethorphan's dose ceiling, MAOI/serotonergic/CYP2D6
+    combinations (``cyp2d6`` = the patient's phenotype, e.g. "pm"), see :mod:`ldnsim.clinical.dxm`.
+    """
     if not entries:
         raise InputError(
             "medications", "the medication list is empty", accepted="one or more medication entries"
@@ -228,6 +232,9 @@ def screen(entries: list[str] | list[tuple[str, str]]) -> dict[str, Any]:
                 med["split_from"] = text
                 med["notes"].insert(0, f"one item of the list {text!r} (each item screened separately)")
             meds.append(med)
+    from .dxm import apply_dxm_rules
+
+    apply_dxm_rules(meds, cyp2d6=cyp2d6)
     highest = max_severity([m["severity"] for m in meds])
     counts = {s: sum(m["severity"] == s for m in meds) for s in RANK}
     return {
