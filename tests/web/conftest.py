@@ -50,10 +50,22 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
+PASSWORD = "correct horse battery"
+
+
 @pytest.fixture(scope="session")
-def live_app():
-    """The app as ``ldnsim serve`` builds it (Secure cookies, localhost hosts), on a free port."""
-    app = create_app(trial_workers=1)
+def live_app(tmp_path_factory):
+    """The app as ``ldnsim serve`` builds it (Secure cookies, localhost hosts), on a free port, with a diary
+    holding patients PA (clinician dr-x) and PB, and accounts ann (PA), bob (PB), drx (clinician dr-x)."""
+    tmp = tmp_path_factory.mktemp("web")
+    app = create_app(
+        trial_workers=1, diary_url=str(tmp / "diary.sqlite"), accounts_url=f"sqlite:///{tmp}/accounts.sqlite"
+    )
+    app.state.diary.add_patient("PA", clinician_id="dr-x", ldn_start="2026-01-10")
+    app.state.diary.add_patient("PB", clinician_id="dr-y")
+    app.state.accounts.add("ann", PASSWORD, "patient", patient_id="PA")
+    app.state.accounts.add("bob", PASSWORD, "patient", patient_id="PB")
+    app.state.accounts.add("drx", PASSWORD, "clinician", clinician_id="dr-x")
     with LiveServer(app) as srv:
         yield srv
 

@@ -128,3 +128,48 @@ def test_titration_calendar_and_worksheet_print(page):
     ws.wait_for()
     assert "IMMEDIATE RELEASE ONLY" in ws.inner_text()
     _common_checks(page)
+
+
+def _login(page, user):
+    from .conftest import PASSWORD
+
+    page.goto(page.base + "/diary")
+    assert "/login" in page.url
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+
+
+def test_patient_adds_diary_entries_and_cannot_read_another_patient(page):
+    from datetime import date
+
+    _login(page, "ann")
+    assert page.url.endswith("/diary/p/PA")
+    days = [(date.today() - timedelta(days=k)).isoformat() for k in (2, 1)]
+    for day, pain in zip(days, ("7", "5"), strict=True):
+        page.get_by_role("link", name="Add today's entry").click()
+        page.set_viewport_size({"width": 375, "height": 800})  # the entry form is used on phones
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.get_by_label("Day", exact=True).fill(day)
+        page.get_by_label("Average pain today (0–10)").fill(pain)
+        page.get_by_label("Dose taken (mg)").fill("4.5")
+        page.get_by_role("button", name="Save the entry").click()
+        page.wait_for_url(re.compile(r"/diary/p/PA$"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+    table = page.get_by_test_id("entries").inner_text()
+    assert days[0] in table and days[1] in table
+    assert page.get_by_test_id("trend").is_visible()
+    _common_checks(page)
+    resp = page.goto(page.base + "/diary/p/PB")
+    assert resp.status == 404 and "PB" not in page.inner_text("main")
+
+
+def test_clinician_sees_the_patients_diary(page):
+    _login(page, "drx")
+    assert "/diary/p/PA" in page.content() and "/diary/p/PB" not in page.content()
+    page.get_by_role("link", name="PA").click()
+    page.wait_for_load_state("load")
+    assert "Diary of PA" in page.inner_text("h1")
+    _common_checks(page)
+    assert page.goto(page.base + "/diary/p/PB").status == 404

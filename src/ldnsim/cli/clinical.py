@@ -411,6 +411,12 @@ def serve(
         help="Mark the session cookie Secure (browsers accept it on https and on localhost).",
     ),
     trial_workers: int = typer.Option(1, "--trial-workers", help="Virtual trials run at once (1-8)."),
+    diary_db: str = typer.Option(
+        None, "--diary-db", help="Diary database (file or SQLAlchemy URL; default: ldnsim diary's default)."
+    ),
+    accounts_db: Path = typer.Option(
+        None, "--accounts-db", help="Web accounts file (default: web-accounts.sqlite beside the diary file)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the service description (one JSON document)."),
 ) -> None:
     """Run the web app and the CDS Hooks service (discovery at /cds-services). Localhost by default."""
@@ -441,5 +447,54 @@ def serve(
         )
     else:
         typer.echo(f"ldnsim web app on {base}/ and CDS Hooks on {base}/cds-services — {DISCLAIMER}")
-    app_ = create_app(allowed_hosts=hosts, secure_cookies=secure_cookies, trial_workers=trial_workers)
+    diary_url, accounts_url = _web_databases(diary_db, accounts_db)
+    app_ = create_app(
+        allowed_hosts=hosts,
+        secure_cookies=secure_cookies,
+        trial_workers=trial_workers,
+        diary_url=diary_url,
+        accounts_url=accounts_url,
+    )
     uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+def _web_databases(diary_db: str | None, accounts_db: Path | None) -> tuple[str, str]:
+    """(diary URL, accounts URL): the diary's default store, and the accounts file beside it."""
+    from ..diary import default_path, default_url
+
+    diary_url = diary_db or default_url()
+    if accounts_db is None:
+        base = Path(diary_db) if diary_db and "://" not in diary_db else default_path()
+        accounts_db = base.with_name("web-accounts.sqlite")
+    if not accounts_db.parent.is_dir():
+        raise InputError("accounts-db", "its folder does not exist", value=str(accounts_db))
+    return diary_url, f"sqlite:///{accounts_db}"
+
+
+@app.command("web-user")
+def web_user(
+    username: str = typer.Argument(..., help="Login name (2-64 letters, digits, _ . @ -)."),
+    role: str = typer.Option(..., "--role", help="patient | clinician."),
+    patient: str = typer.Option(None, "--patient", help="Diary patient id (patient accounts)."),
+    clinician: str = typer.Option(None, "--clinician", help="Clinician id (clinician accounts)."),
+    diary_db: str = typer.Option(None, "--diary-db", help="Diary database, as for serve."),
+    accounts_db: Path = typer.Option(None, "--accounts-db", help="Web accounts file, as for serve."),
+    json_out: bool = _JSON,
+) -> None:
+    """Add a web-app account; the password is read from $LDNSIM_PASSWORD or asked for (hidden)."""
+    import os
+
+    from ..web.accounts import AccountStore
+
+    _, accounts_url = _web_databases(diary_db, accounts_db)
+    password = os.environ.get("LDNSIM_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    acct = AccountStore(accounts_url).add(
+        username, password, role, patient_id=patient, clinician_id=clinician
+    )
+    doc = {"added": acct.session(), "accounts_db": accounts_url, "disclaimer": DISCLAIMER}
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(f"added {acct.role} account {acct.username!r} ({accounts_url})")

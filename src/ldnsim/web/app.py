@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -25,13 +25,14 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from ..clinical.rules import DISCLAIMER
 from ..errors import InputError
 from . import cds_api
+from .diary_page import NotLoggedIn
 from .render import render
 from .security import BodyLimitMiddleware, CsrfError, LoginLimiter, SecurityHeadersMiddleware
 
 __all__ = ["create_app", "WebConfig", "LOCAL_HOSTS"]
 
 #: page modules, each with a ``router``
-PAGES = ("check_page", "plan_page", "titrate_page", "trials_page")
+PAGES = ("check_page", "plan_page", "titrate_page", "trials_page", "diary_page")
 STATIC = Path(__file__).with_name("static")
 #: Host header values accepted by default (the server binds to localhost by default).
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -41,7 +42,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 class WebConfig:
     """Settings of one app instance (``ldnsim serve`` fills them from its options)."""
 
-    db_url: str = "sqlite://"  # accounts and diaries; in memory unless a file is given
+    diary_url: str = "sqlite://"  # the diary store (ldnsim.diary); in memory unless a file/URL is given
+    accounts_url: str = "sqlite://"  # web accounts (ldnsim.web.accounts); in memory unless given
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secure_cookies: bool = True
     max_body_bytes: int = 1_000_000
@@ -71,8 +73,12 @@ def create_app(config: WebConfig | None = None, **overrides) -> FastAPI:
 
     from importlib import import_module
 
+    from ..diary import DiaryStore
+    from .accounts import AccountStore
     from .jobs import JobQueue
 
+    app.state.diary = DiaryStore(cfg.diary_url)
+    app.state.accounts = AccountStore(cfg.accounts_url)
     app.state.jobs = JobQueue(workers=cfg.trial_workers, max_pending=cfg.max_queued_trials)
     app.include_router(cds_api.router)
     for mod in PAGES:
@@ -92,6 +98,10 @@ def create_app(config: WebConfig | None = None, **overrides) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
         return render(request, "error.html", {"title": "Please check the input", "message": str(exc)}, 400)
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(CsrfError)
     async def csrf_error(request: Request, exc: CsrfError):
@@ -138,6 +148,7 @@ def create_app(config: WebConfig | None = None, **overrides) -> FastAPI:
 async def _lifespan(app: FastAPI):
     yield
     app.state.jobs.shutdown()
+    app.state.diary.close()
 
 
 def _wants_json(request: Request) -> bool:
