@@ -434,6 +434,7 @@ def serve(
     if host not in ("0.0.0.0", "::"):
         hosts += (host,)
     base = f"http://{host}:{port}"
+    diary_url, accounts_url = _web_databases(diary_db, accounts_db)
     if json_out:
         from ..web.cds_hooks import discovery
 
@@ -447,7 +448,6 @@ def serve(
         )
     else:
         typer.echo(f"ldnsim web app on {base}/ and CDS Hooks on {base}/cds-services — {DISCLAIMER}")
-    diary_url, accounts_url = _web_databases(diary_db, accounts_db)
     app_ = create_app(
         allowed_hosts=hosts,
         secure_cookies=secure_cookies,
@@ -464,8 +464,13 @@ def _web_databases(diary_db: str | None, accounts_db: Path | None) -> tuple[str,
 
     diary_url = diary_db or default_url()
     if accounts_db is None:
-        base = Path(diary_db) if diary_db and "://" not in diary_db else default_path()
-        accounts_db = base.with_name("web-accounts.sqlite")
+        # beside the diary file; for the default diary, in the per-user folder the diary store makes too
+        if diary_db and "://" not in diary_db:
+            accounts_db = Path(diary_db).with_name("web-accounts.sqlite")
+        else:
+            accounts_db = default_path().with_name("web-accounts.sqlite")
+            if not diary_db:
+                accounts_db.parent.mkdir(parents=True, exist_ok=True)
     if not accounts_db.parent.is_dir():
         raise InputError("accounts-db", "its folder does not exist", value=str(accounts_db))
     return diary_url, f"sqlite:///{accounts_db}"

@@ -42,7 +42,12 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 class WebConfig:
     """Settings of one app instance (``ldnsim serve`` fills them from its options)."""
 
-    diary_url: str = "sqlite://"  # the diary store (ldnsim.diary); in memory unless a file/URL is given
+    #: the diary store (ldnsim.diary); by default a private in-memory database (shared by its threads)
+    diary_url: str = field(
+        default_factory=lambda: (
+            f"sqlite:///file:ldnsim-web-{secrets.token_hex(8)}?mode=memory&cache=shared&uri=true"
+        )
+    )
     accounts_url: str = "sqlite://"  # web accounts (ldnsim.web.accounts); in memory unless given
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secure_cookies: bool = True
