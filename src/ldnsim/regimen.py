@@ -1264,6 +1264,60 @@ def _split_top(text: str) -> list[str]:
     return out
 
 
+_TITRATE_AMOUNT = r"\d+(?:\.\d+)?\s*(?:mg|mcg|µg|ug|microgram|micrograms|milligram|milligrams)"
+_TITRATE_RE = re.compile(
+    r"^(?P<head>.*?)\s*,?\s*(?:and\s+)?(?:increase|increasing|titrate|titrating|raise|raising|go\s+up)"
+    r"(?:\s+up)?\s+by\s+(?P<step>" + _TITRATE_AMOUNT + r")\s+"
+    r"(?P<every>weekly|daily|fortnightly|(?:every|each|per|a)\s+(?:\d+(?:\.\d+)?\s+)?(?:days?|weeks?))"
+    r"\s+(?:up\s+)?to\s+(?:a\s+(?:target|maximum)\s+of\s+)?(?P<target>" + _TITRATE_AMOUNT + r")"
+    r"(?:\s+(?P<hold>for\s+.+))?\s*$",
+    re.IGNORECASE,
+)
+_TITRATE_EVERY = {"weekly": "1 week", "daily": "1 day", "fortnightly": "2 weeks"}
+
+
+def _titration_phrase(
+    text: str, previous: RegimenItem | None, start_h: float | None
+) -> list[RegimenItem] | None:
+    """A step written as a titration: "naltrexone 1.5 mg nightly, increase by 1.5 mg weekly to 6 mg
+    [for 8 weeks]" -> 1.5, 3, 4.5 mg for a week each, then 6 mg (open-ended, or held for the duration).
+    None when the text is not of that form. The last step is cut to the target."""
+    m = _TITRATE_RE.match(text.strip())
+    if m is None:
+        return None
+    first = _parse_step(m["head"], previous=previous, start_h=start_h)
+    if first.interval_h is None:
+        raise InputError("regimen.frequency", "a titration needs a repeating dose", accepted=ACCEPT_FREQ,
+                         value=m["head"].strip())
+    if first.stop_h is not None or first.n_doses is not None:
+        raise InputError("regimen.duration", "give the titration's first dose without a duration",
+                         accepted="e.g. 'naltrexone 1.5 mg nightly, increase by 1.5 mg weekly to 6 mg'",
+                         value=m["head"].strip())
+    step = parse_mass(m["step"], "regimen.titration.step", hi=MAX_DOSE_MG)
+    target = parse_mass(m["target"], "regimen.titration.target", hi=MAX_DOSE_MG)
+    every_txt = m["every"].lower()
+    every_txt = _TITRATE_EVERY.get(every_txt, re.sub(r"^(?:every|each|per|a)\s+", "", every_txt))
+    if not re.match(r"^\d", every_txt):
+        every_txt = "1 " + every_txt
+    every_h = parse_duration(every_txt, "regimen.titration.every")
+    if not first.dose_mg <= target or step <= 0:
+        raise InputError("regimen.titration", "needs a first dose <= target and a positive step",
+                         value=f"first {first.dose_mg:g} mg, step {step:g} mg, target {target:g} mg")
+    n_steps = math.ceil((target - first.dose_mg) / step - 1e-9)
+    if n_steps > 1000:
+        raise InputError("regimen.titration", "too many steps", accepted="≤ 1000", value=n_steps)
+    hold_h = parse_duration(m["hold"][4:], "regimen.duration") if m["hold"] else None
+    items: list[RegimenItem] = []
+    t = first.start_h
+    for i in range(n_steps + 1):
+        length = every_h if i < n_steps else hold_h
+        items.append(replace(first, dose_mg=min(first.dose_mg + i * step, target), start_h=t,
+                             stop_h=None if length is None else t + length))
+        if length is not None:
+            t += length
+    return items
+
+
 def _parse_chain(text: str) -> list[RegimenItem]:
     steps = [p for p in re.split(r"\s*,?\s*\bthen\b\s*,?\s*", text, flags=re.IGNORECASE)]
     if any(not p.strip(" ,") for p in steps):
@@ -1272,7 +1326,12 @@ def _parse_chain(text: str) -> list[RegimenItem]:
     prev: RegimenItem | None = None
     next_start: float | None = None
     for i, p in enumerate(steps):
-        item = _parse_step(p, previous=prev, start_h=next_start)
+        ramp = _titration_phrase(p, prev, next_start)
+        if ramp is not None:
+            items.extend(ramp[:-1])
+            item = ramp[-1]
+        else:
+            item = _parse_step(p, previous=prev, start_h=next_start)
         if i < len(steps) - 1:
             if item.stop_h is not None:
                 next_start = item.stop_h

@@ -87,19 +87,16 @@ def phase_window(phases, pdays, name: str) -> tuple[int, int]:
 
 def baseline_window(ep, phases, pdays, treatment: str | None = None) -> tuple[int, int]:
     """The baseline window of endpoint ``ep`` for ``treatment``: its ``baseline_phase``, or with
-    ``baseline: per_period`` the untreated phase just before the treatment's (last) phase."""
-    if getattr(ep, "baseline", "phase") == "per_period" and treatment is not None:
-        last = None
-        for i, ph in enumerate(phases):
-            if ph.treatment == treatment:
-                last = i
-        for i in range(last - 1 if last is not None else -1, -1, -1):
-            if phases[i].treatment is None:
-                return pdays[i]
+    ``baseline: per_period`` the untreated phase (run-in or washout) just before the treatment's (last)
+    phase."""
+    if ep.baseline == "per_period" and treatment is not None:
+        last = max(i for i, ph in enumerate(phases) if ph.treatment == treatment)
+        if last > 0 and phases[last - 1].treatment is None:
+            return pdays[last - 1]
         raise InputError(
             "endpoints.baseline",
-            f"per_period: no untreated phase before the {treatment!r} phase",
-            accepted="a baseline or washout phase before each treated phase",
+            f"per_period: the {treatment!r} phase does not follow an untreated phase",
+            accepted="a run-in or washout phase just before each treated phase",
         )
     return phase_window(phases, pdays, ep.baseline_phase)
 

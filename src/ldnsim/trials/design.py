@@ -323,11 +323,11 @@ class TrialDesign(_Strict):
         if ep.baseline == "per_period":
             for seq in self.sequences:
                 for j, ph in enumerate(seq.phases):
-                    if ph.treatment is not None and not any(p.treatment is None for p in seq.phases[:j]):
+                    if ph.treatment is not None and (j == 0 or seq.phases[j - 1].treatment is not None):
                         raise _RefError(
                             f"endpoints.{i}.baseline",
-                            f"per_period: phase {ph.name!r} of sequence {seq.name!r} has no untreated phase "
-                            "before it",
+                            f"per_period: phase {ph.name!r} of sequence {seq.name!r} does not follow an "
+                            "untreated phase (run-in or washout)",
                             ["phase"],
                         )
 
