@@ -8,7 +8,6 @@ import os
 import sys
 from typing import Any, NoReturn
 
-import numpy as np
 import typer
 
 from .._disclaimer import DISCLAIMER
@@ -29,10 +28,13 @@ def _to_jsonable(obj: Any) -> Any:
         return {str(k): _to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _to_jsonable(obj.item())
+    if type(obj).__module__.partition(".")[0] == "numpy":  # numpy imported only for numpy values (start-up)
+        import numpy as np
+
+        if isinstance(obj, np.ndarray):
+            return _to_jsonable(obj.tolist())
+        if isinstance(obj, np.generic):
+            return _to_jsonable(obj.item())
     if isinstance(obj, float):
         if not math.isfinite(obj):
             raise LdnsimError("internal error: a non-finite number reached the output")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..data.provenance import data_files, parameter_table_markdown, provenance_problems
 from ._app import app, emit_json
 
 
@@ -18,6 +17,8 @@ def docs(
     """Write docs/parameters.md (every model parameter with unit and provenance)."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "parameters.md"
+    from ..data.provenance import data_files, parameter_table_markdown, provenance_problems  # lazy: start-up
+
     target.write_text(parameter_table_markdown(), encoding="utf-8")
     problems = provenance_problems()
     if json_out:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from ..errors import InputError
@@ -37,6 +36,8 @@ def pk_report(
 
     dose: text with a unit ("4.5 mg", "250 mcg") or mg; hours: length of the time course (h).
     """
+    import numpy as np
+
     from ..pk import Covariates, load_drug, resolve_drug, simulate_pk, single_dose_metrics
     from ..pk._simulate import Event
     from ..receptors import occupancy_from_pk
@@ -73,7 +74,7 @@ def pk_report(
     idx_at = {str(h): int(np.searchsorted(t_all, h)) for h in AT_H}
     idx_tc = np.searchsorted(t_all, tc)
 
-    def at(series: np.ndarray) -> dict[str, float]:
+    def at(series) -> dict[str, float]:
         return {k: float(series[i]) for k, i in idx_at.items()}
 
     from ..receptors import default_params
@@ -122,6 +123,7 @@ def pk_report(
 
 def _plot(doc: dict, path: Path) -> None:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
