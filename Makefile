@@ -29,9 +29,10 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed and apt-get not usable: browser tests will be skipped"; fi; }
 
-## Lint and the whole test suite (what CI runs).
+## Lint, type check and the whole test suite (what CI runs).
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q $(ARGS)
 
 lint: $(STAMP)
@@ -41,9 +42,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
-## Regenerate the parameter tables in docs/ from the data files.
+## Regenerate the parameter tables in docs/ from the data files, then build the site with the API reference
+## (mkdocs + mkdocstrings, from the docstrings) into site/.
 docs: $(STAMP)
 	$(BIN)/ldnsim docs --out docs
+	$(BIN)/python -m mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache site

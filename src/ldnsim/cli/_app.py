@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from .._disclaimer import DISCLAIMER
+from .._disclaimer import DISCLAIMER as DISCLAIMER  # re-exported for the command modules
 from ..errors import LdnsimError
 
 app = typer.Typer(

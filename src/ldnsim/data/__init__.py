@@ -59,7 +59,7 @@ def value_of(node: Any) -> Any:
     return node["value"] if is_parameter(node) else node
 
 
-def iter_parameters(doc: Any, prefix: str = "") -> Iterator[tuple[str, dict]]:
+def iter_parameters(doc: Any, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(dotted.path, entry)`` for every parameter entry in a loaded document."""
     if is_parameter(doc):
         yield prefix, doc

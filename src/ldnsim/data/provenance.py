@@ -39,7 +39,7 @@ def _cites(source: Any) -> list[str]:
     return [c for c in out if c.strip()]
 
 
-def provenance_of(entry: dict) -> str:
+def provenance_of(entry: dict[str, Any]) -> str:
     """One line saying where a parameter comes from (source, derivation, or the assumption's reason)."""
     if entry.get("assumed"):
         return f"ASSUMED: {entry.get('reason', '').strip()}"
@@ -67,7 +67,7 @@ def provenance_problems() -> list[str]:
     return problems
 
 
-def parameter_rows(path: Path) -> Iterator[dict]:
+def parameter_rows(path: Path) -> Iterator[dict[str, Any]]:
     """Rows ``{name, value, unit, cv, provenance, assumed}`` for one data file."""
     for dotted, entry in iter_parameters(load_yaml(path)):
         yield {
