@@ -27,17 +27,33 @@ def _src(doc: dict, *ids: str) -> list[dict]:
     return [{"id": i, **doc["sources"][i]} for i in ids]
 
 
-def _dilution_plan(target_conc: float, stock: float = 1.0) -> list[str]:
-    """Serial 1:10 dilutions from a 1 mg/mL stock down to ``target_conc`` (mg/mL)."""
-    steps = []
-    c = stock
-    while c / 10 >= target_conc * 0.999:
-        steps.append(f"1 mL of {c:g} mg/mL + 9 mL purified water → 10 mL of {c / 10:g} mg/mL")
-        c /= 10
-    if not math.isclose(c, target_conc, rel_tol=1e-6):
-        factor = c / target_conc
-        steps.append(f"1 part of {c:g} mg/mL + {factor - 1:g} parts purified water → {target_conc:g} mg/mL")
-    return steps
+def _dilution_chain(target_conc: float, make_ml: float, *, stock: float = 1.0,
+                    min_ml: float = 10.0) -> list[dict[str, float]]:
+    """Serial dilutions from a ``stock`` mg/mL solution to ``make_ml`` mL of ``target_conc`` mg/mL.
+
+    1:10 steps while they fit, then one final step; each intermediate is made in just the volume the next step
+    takes (at least ``min_ml``); the last step makes exactly ``make_ml``. Returns one dict per step:
+    ``{from_conc, to_conc, take_ml, water_ml, make_ml}`` (mg/mL, mL) — the volumes balance (mass balance).
+    """
+    concs = [stock]
+    while concs[-1] / 10 >= target_conc * 0.999:
+        concs.append(concs[-1] / 10)
+    if not math.isclose(concs[-1], target_conc, rel_tol=1e-6):
+        concs.append(target_conc)
+    steps: list[dict[str, float]] = []
+    need = make_ml
+    for i in range(len(concs) - 1, 0, -1):
+        c_from, c_to = concs[i - 1], concs[i]
+        take = need * c_to / c_from
+        steps.append({"from_conc": c_from, "to_conc": c_to, "take_ml": take, "water_ml": need - take,
+                      "make_ml": need})
+        need = max(take, min_ml)
+    return list(reversed(steps))
+
+
+def _dilution_text(steps: list[dict[str, float]]) -> list[str]:
+    return [f"{s['take_ml']:.3g} mL of {s['from_conc']:g} mg/mL + {s['water_ml']:.3g} mL purified water → "
+            f"{s['make_ml']:.3g} mL of {s['to_conc']:g} mg/mL" for s in steps]
 
 
 def compound_spec(
@@ -108,6 +124,30 @@ def compound_spec(
             },
         ]
         out["capsule"] = {"size": "#3", "fill_mg": fill, "api_fraction": frac, "count": int(days)}
+        over = float(value_of(prm["overage_capsules"]))
+        made = max(int(days) + 1, math.ceil(int(days) * (1.0 + over)))
+        bud_solid = float(value_of(prm["bud_nonaqueous_solid"]))
+        out["worksheet"] = {
+            "form": "capsule",
+            "dispensed_units": int(days),
+            "made_units": made,
+            "overage_fraction": (made - int(days)) / int(days),
+            "api_mass_mg": round(dose_mg * made, 4),
+            "filler_mass_mg": round((fill - dose_mg) * made, 1),
+            "filler": "microcrystalline cellulose (no calcium carbonate)",
+            "capsule_fill_mg": fill,
+            "beyond_use_days": bud_solid,
+            "beyond_use_source": _src(doc, "usp_795"),
+            "steps": [
+                f"Weigh {dose_mg * made:.4g} mg naltrexone HCl and {(fill - dose_mg) * made:.4g} mg "
+                "microcrystalline cellulose.",
+                "Mix by geometric dilution until uniform.",
+                f"Fill {made} size #3 capsules at {fill:g} mg each; dispense {int(days)}; keep "
+                f"{made - int(days)} for the content-uniformity check.",
+                f"Label: beyond-use date {bud_solid:g} days from compounding (USP <795>, nonaqueous), or the "
+                "earliest component expiry if sooner.",
+            ],
+        }
     elif form == "liquid":
         lim = float(value_of(prm["solubility_limit"]))
         vmin = float(value_of(prm["min_dose_volume"]))
@@ -124,9 +164,18 @@ def compound_spec(
             )
         if vol > 20:
             warnings.append(f"{vol:.3g} mL per dose is large: a stronger concentration is easier to take.")
-        bud = float(value_of(prm["liquid_bud"]))
-        total = vol * min(int(days), int(bud))
-        dil = _dilution_plan(conc) if conc < 1.0 else []
+        bud_expert = float(value_of(prm["liquid_bud"]))
+        bud = min(bud_expert, float(value_of(prm["bud_aqueous_nonpreserved"])))
+        covered = min(int(days), int(bud))
+        total = vol * covered
+        over = float(value_of(prm["overage_liquid"]))
+        made = total * (1.0 + over)
+        min_ml = float(value_of(prm["min_prepared_volume"]))
+        chain = _dilution_chain(conc, made, min_ml=min_ml) if conc < 1.0 else []
+        dil = _dilution_text(chain)
+        stock_ml = chain[0]["take_ml"] if chain else made
+        stock_ml = max(stock_ml, float(value_of(prm["min_prepared_volume"]))) if chain else made
+        stock_conc = 1.0 if chain else conc
         lines += [
             {
                 "item": "Vehicle and strength",
@@ -142,9 +191,9 @@ def compound_spec(
             },
             {
                 "item": "Storage / beyond-use",
-                "text": f"Refrigerate; beyond-use date {bud:g} days (expert statement; "
-                "no published stability study — UNVERIFIED).",
-                "sources": _src(doc, "liquid_stability"),
+                "text": f"Refrigerate; beyond-use date {bud:g} days (USP <795> default for a nonpreserved "
+                f"aqueous preparation; the {bud_expert:g}-day expert statement is not a stability study).",
+                "sources": _src(doc, "usp_795", "liquid_stability"),
             },
             {
                 "item": "Measuring",
@@ -166,6 +215,27 @@ def compound_spec(
             "total_volume_ml": round(total, 2),
             "beyond_use_days": bud,
             "dilution_plan": dil,
+        }
+        out["worksheet"] = {
+            "form": "liquid",
+            "days_covered": covered,
+            "dispensed_volume_ml": round(total, 2),
+            "made_volume_ml": round(made, 2),
+            "overage_fraction": over,
+            "stock_concentration_mg_per_ml": stock_conc,
+            "stock_volume_ml": round(stock_ml, 2),
+            "api_mass_mg": round(stock_conc * stock_ml, 4),
+            "dilution_steps": chain,
+            "beyond_use_days": bud,
+            "beyond_use_source": _src(doc, "usp_795"),
+            "steps": [
+                f"Weigh {stock_conc * stock_ml:.4g} mg naltrexone HCl; dissolve in purified water to "
+                f"{stock_ml:.3g} mL ({stock_conc:g} mg/mL).",
+                *dil,
+                f"Dispense {total:.3g} mL ({covered} days at {vol:.3g} mL per dose); {made - total:.2g} mL "
+                "overage covers losses.",
+                f"Label: refrigerate; beyond-use date {bud:g} days from compounding (USP <795>); shake well.",
+            ],
         }
     else:
         lines += [
@@ -199,6 +269,15 @@ def spec_text(doc: dict) -> str:
         lines.append(f"{ln['item']}: {ln['text']}")
         for s in ln["sources"]:
             lines.append(f"    [{s['grade']}] {s['cite']} <{s['url']}>")
+    ws = doc.get("worksheet")
+    if ws:
+        lines += ["", "BATCH WORKSHEET", "-" * 78]
+        lines += [f"  {i}. {step}" for i, step in enumerate(ws["steps"], 1)]
+        lines.append(f"  API total: {ws['api_mass_mg']:g} mg naltrexone HCl"
+                     + (f"; filler total: {ws['filler_mass_mg']:g} mg" if "filler_mass_mg" in ws else ""))
+        for s_ in ws["beyond_use_source"]:
+            lines.append(f"    BUD source: [{s_['grade']}] {s_['cite']} <{s_['url']}>")
+        lines += ["  Prepared by: ________  Checked by: ________  Date: ________  Lot: ________"]
     for w in doc["warnings"]:
         lines.append(f"WARNING: {w}")
     lines.append(DISCLAIMER)

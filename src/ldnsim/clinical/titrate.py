@@ -184,10 +184,29 @@ def plan_titration(
         }
         for k, v in doc["side_effects"].items()
     ]
+    if screen_doc is not None:
+        unresolved = [m["input"] for m in screen_doc["medications"] if m["severity"] == "unknown"]
+        if unresolved:
+            notes.insert(
+                0,
+                f"UNRESOLVED: {', '.join(unresolved)} could not be identified — identify the medicine(s) "
+                "before starting (an unrecognised entry may be an opioid).",
+            )
+    custom = [k for k, v in prov.items() if isinstance(v, dict) and v.get("user")]
+    if custom:
+        # a schedule the user changed is not the preset: never titled (or graded) as the published one
+        title = (
+            f"Custom titration: {start_mg:g} mg, +{step_mg:g} mg every {every_d:g} days to {target_mg:g} mg "
+            f"(changed from preset '{name}': {', '.join(custom)})"
+        )
+        evidence = f"custom (preset {p['grade']} for the unchanged parts)"
+    else:
+        title, evidence = p["title"], p["grade"]
     return {
         "preset": name,
-        "title": p["title"],
-        "evidence": p["grade"],
+        "custom": custom,
+        "title": title,
+        "evidence": evidence,
         "parameters": {
             "start_mg": start_mg,
             "step_mg": step_mg,
