@@ -133,7 +133,8 @@ def test_slot_words():
 
 
 def test_hold_over_a_dst_change_keeps_the_wall_clock_bedtime(client):
-    # London leaves summer time on Sun 25 Oct 2026: the bedtime slot stays 22:00 local
+    # London leaves summer time on Sun 25 Oct 2026: the bedtime slot stays 22:00 local (a past date
+    # still gets its plan, with a warning)
     r = client.post(
         "/plan",
         data={

@@ -153,7 +153,8 @@ def create_app(config: WebConfig | None = None, **overrides) -> FastAPI:
 async def _lifespan(app: FastAPI):
     yield
     app.state.jobs.shutdown()
-    app.state.diary.close()
+    if "mode=memory" not in app.state.diary.url:  # a private in-memory diary goes with the process
+        app.state.diary.close()
 
 
 def _wants_json(request: Request) -> bool:

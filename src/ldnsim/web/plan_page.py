@@ -4,10 +4,10 @@ The browser sends its IANA zone (``tz``); the date-time pickers give wall-clock 
 The answer is a dose slot a patient can act on — "Last dose: Wed 26 Nov at bedtime" — taken from the
 clinical functions' "no later than" / "no earlier than" instants:
 
-* hold: the last dose slot (the patient's usual dose time) at or before ``last_dose_no_later_than``
+* hold: the last usual dose (the patient's dose time) at or before ``last_dose_no_later_than``
   of :func:`ldnsim.clinical.hold.plan_hold`;
-* acute pain (unplanned, LDN already taken): blockade assumed to last the same hold interval after the
-  last LDN dose, so opioid analgesia should not be relied on before then;
+* acute pain (unplanned, LDN already taken): :func:`ldnsim.clinical.acute.plan_acute_pain` — how long
+  opioid analgesia is taken to be blocked after the last LDN dose, and the steps (with sources);
 * restart: the first dose slot at or after ``earliest_ldn_start`` of
   :func:`ldnsim.clinical.restart.plan_restart` (none when specialist review is required).
 
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request
 
+from ..clinical.acute import plan_acute_pain
 from ..clinical.hold import plan_hold
 from ..clinical.restart import plan_restart
 from ..errors import InputError
@@ -88,6 +89,12 @@ def _when(dt: datetime) -> str:
     return f"{day_label(dt)} {dt:%H:%M}"
 
 
+def _in(iso: str, tz: ZoneInfo) -> datetime:
+    """An ISO instant from the clinical layer, in the user's zone (naive values are read in that zone)."""
+    d = datetime.fromisoformat(iso)
+    return (d.replace(tzinfo=tz) if d.tzinfo is None else d).astimezone(tz)
+
+
 def _patient(form) -> dict:
     hepatic = str(form.get("hepatic") or "").strip() or None
     cyp = str(form.get("cyp2d6") or "").strip() or None
@@ -133,35 +140,35 @@ async def plan_submit(request: Request):
     when = local_time(str(form.get("when") or ""), tz, "when")
     pt = _patient(form)
     fvals = {**_blank(mode), **{k: str(form.get(k) or "") for k in _blank(mode)}}
-    if mode in ("hold", "acute"):
-        doc = plan_hold(when.isoformat(), str(form.get("dose") or ""), **pt)
+    at_text = f"{at:%H:%M}"
+    if mode == "hold":
+        doc = plan_hold(when.isoformat(), str(form.get("dose") or ""), dose_time=at_text, **pt)
         r = doc["recommendation"]
-        hours = float(r["hold_hours"])
-        if mode == "hold":
-            limit = datetime.fromisoformat(r["last_dose_no_later_than"])
-            limit = (limit.replace(tzinfo=tz) if limit.tzinfo is None else limit).astimezone(tz)
-            slot = slot_before(limit, at)
-            answer = {
-                "headline": f"Last dose: {slot_words(slot)}",
-                "detail": f"Procedure {_when(when)}; take no LDN after {_when(limit)} "
-                f"({hours:g} h before, basis: {r['basis']}).",
-                "slot": slot,
-                "limit": limit,
-            }
-        else:
-            until = when + timedelta(hours=hours)
-            answer = {
-                "headline": f"Opioid pain relief may be blocked until about {_when(until)}",
-                "detail": f"Last LDN dose {_when(when)}; the blockade is taken to last {hours:g} h "
-                f"(basis: {r['basis']}). Stop LDN now; use non-opioid pain relief; tell the treating team.",
-                "slot": None,
-                "limit": until,
-            }
+        limit = _in(r["last_dose_no_later_than"], tz)
+        # the clinical layer's last usual dose; the local slot rule is the fallback for products without one
+        slot = _in(r["last_usual_dose"], tz) if r.get("last_usual_dose") else slot_before(limit, at)
+        answer = {
+            "headline": f"Last dose: {slot_words(slot)}",
+            "detail": f"Procedure {_when(when)}; take no LDN after {_when(limit)} "
+            f"({float(r['hold_hours']):g} h before, basis: {r['basis']}).",
+        }
+    elif mode == "acute":
+        doc = plan_acute_pain(str(form.get("dose") or ""), when.isoformat(), **pt)
+        b = doc["blockade"]
+        until = _in(b["until"], tz)
+        doc["recommendation"] = {"why": b["why"]}
+        doc.setdefault("notes", [])
+        answer = {
+            "headline": f"Opioid pain relief may be blocked until about {_when(until)}",
+            "detail": f"Last LDN dose {_when(when)}; the blockade is taken to last "
+            f"{float(b['hours_after_last_dose']):g} h (basis: {b['basis']}).",
+        }
     else:
         doc = plan_restart(
             str(form.get("opioid") or ""),
             when.isoformat(),
             course_days=opt_float(form, "course_days", 0.0, 3650.0, "days"),
+            dose_time=at_text,
             **pt,
         )
         r = doc["recommendation"]
@@ -169,18 +176,15 @@ async def plan_submit(request: Request):
             answer = {
                 "headline": "No restart date: specialist review needed",
                 "detail": f"Not before {r.get('not_before')}. {r['why']}",
-                "slot": None,
-                "limit": None,
             }
         else:
-            limit = datetime.fromisoformat(r["earliest_ldn_start"]).astimezone(tz)
-            slot = slot_after(limit, at)
+            limit = _in(r["earliest_ldn_start"], tz)
+            slot = _in(r["first_usual_dose"], tz) if r.get("first_usual_dose") else slot_after(limit, at)
             answer = {
                 "headline": f"First LDN dose: {slot_words(slot)}",
                 "detail": f"Last opioid {_when(when)}; no LDN before {_when(limit)} "
                 f"({r['opioid_free_days']:g} opioid-free days, basis: {r['basis']}).",
-                "slot": slot,
-                "limit": limit,
             }
+    answer["warnings"] = list(doc.get("warnings") or [])
     answer["tz"] = tz.key
     return render(request, "plan.html", {"form": fvals, "answer": answer, "doc": doc, "mode": mode})
