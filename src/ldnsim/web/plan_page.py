@@ -17,6 +17,7 @@ The model-versus-label reasoning is shown one click down (``<details>``), with a
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request
@@ -141,6 +142,7 @@ async def plan_submit(request: Request):
     pt = _patient(form)
     fvals = {**_blank(mode), **{k: str(form.get(k) or "") for k in _blank(mode)}}
     at_text = f"{at:%H:%M}"
+    answer: dict[str, Any]
     if mode == "hold":
         doc = plan_hold(when.isoformat(), str(form.get("dose") or ""), dose_time=at_text, **pt)
         r = doc["recommendation"]
