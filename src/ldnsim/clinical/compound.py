@@ -169,12 +169,12 @@ def compound_spec(
         covered = min(int(days), int(bud))
         total = vol * covered
         over = float(value_of(prm["overage_liquid"]))
-        made = total * (1.0 + over)
+        made_ml = total * (1.0 + over)
         min_ml = float(value_of(prm["min_prepared_volume"]))
-        chain = _dilution_chain(conc, made, min_ml=min_ml) if conc < 1.0 else []
+        chain = _dilution_chain(conc, made_ml, min_ml=min_ml) if conc < 1.0 else []
         dil = _dilution_text(chain)
-        stock_ml = chain[0]["take_ml"] if chain else made
-        stock_ml = max(stock_ml, float(value_of(prm["min_prepared_volume"]))) if chain else made
+        stock_ml = chain[0]["take_ml"] if chain else made_ml
+        stock_ml = max(stock_ml, float(value_of(prm["min_prepared_volume"]))) if chain else made_ml
         stock_conc = 1.0 if chain else conc
         lines += [
             {
@@ -220,7 +220,7 @@ def compound_spec(
             "form": "liquid",
             "days_covered": covered,
             "dispensed_volume_ml": round(total, 2),
-            "made_volume_ml": round(made, 2),
+            "made_volume_ml": round(made_ml, 2),
             "overage_fraction": over,
             "stock_concentration_mg_per_ml": stock_conc,
             "stock_volume_ml": round(stock_ml, 2),
@@ -232,7 +232,8 @@ def compound_spec(
                 f"Weigh {stock_conc * stock_ml:.4g} mg naltrexone HCl; dissolve in purified water to "
                 f"{stock_ml:.3g} mL ({stock_conc:g} mg/mL).",
                 *dil,
-                f"Dispense {total:.3g} mL ({covered} days at {vol:.3g} mL per dose); {made - total:.2g} mL "
+                f"Dispense {total:.3g} mL ({covered} days at {vol:.3g} mL per dose); "
+                f"{made_ml - total:.2g} mL "
                 "overage covers losses.",
                 f"Label: refrigerate; beyond-use date {bud:g} days from compounding (USP <795>); shake well.",
             ],
