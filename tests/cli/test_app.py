@@ -46,5 +46,15 @@ def test_every_command_takes_json():
     names = sorted(group.commands)
     assert {"pk", "drugs", "simulate", "trial", "demo", "check", "hold", "restart", "titrate", "compound",
             "serve", "export-sbml", "docs"} <= set(names)
-    missing = [n for n in names if not any("--json" in p.opts for p in group.commands[n].params)]
+    def leaves(prefix, cmd):  # command groups (diary, nof1): every subcommand must take --json
+        if hasattr(cmd, "commands"):
+            for sub, c in cmd.commands.items():
+                yield from leaves(f"{prefix} {sub}", c)
+        else:
+            yield prefix, cmd
+
+    cmds = [leaf for n in names for leaf in leaves(n, group.commands[n])]
+    missing = [n for n, c in cmds if not any("--json" in p.opts for p in c.params)]
     assert missing == []
+    assert {"diary add", "diary import", "diary export", "diary delete", "diary list", "nof1 plan",
+            "nof1 analyse"} <= {n for n, _ in cmds}

@@ -14,7 +14,8 @@ from ._app import app, emit_json, fail  # noqa: F401
 
 # Command modules; each registers its commands on `app` at import. Missing optional extras are
 # reported by the command itself when it runs, not at import (command modules import them lazily).
-_COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "sbml_cmd", "docs_cmd"]
+_COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "sbml_cmd", "docs_cmd",
+                    "diary", "nof1"]
 
 
 def _register() -> None:

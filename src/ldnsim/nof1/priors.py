@@ -1,0 +1,167 @@
+"""Priors of the N-of-1 analysis, derived from the calibrated model (``ldnsim/data/nof1/priors.yaml``).
+
+The onset time constant and the population size of LDN's benefit come from simulated onset curves: virtual
+patients of :func:`ldnsim.population.sample_population` (fibromyalgia, shipped parameter set of
+:func:`ldnsim.data.parameter_set.load_parameter_set`) take LDN 4.5 mg nightly for 240 days; each patient's
+benefit curve (untreated minus treated daily pain, NRS) is fitted with ``beta * (1 - exp(-t / tau))`` and
+the fitted ``tau`` (days) and ``beta`` (NRS) are summarised. Regenerate with
+``python -m ldnsim.nof1.priors`` (prints the YAML block; the shipped file records the numbers it gave).
+
+The placebo (expectation) and diary-noise priors are the trial layer's realism parameters (same parameter
+set), so the analysis assumes the noise and placebo structure the virtual trials are calibrated with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data import load_yaml, value_of
+
+__all__ = ["Priors", "load_priors", "derive_onset_prior"]
+
+
+@dataclass(frozen=True)
+class Priors:
+    """All prior settings of :func:`ldnsim.nof1.analysis.fit` (units in the field names).
+
+    tau_log_mean, tau_log_sd: log-normal prior of the onset/offset time constant (log days).
+    beta_mean_nrs, beta_sd_nrs: normal prior of the steady-state benefit (NRS points, positive = less pain).
+    placebo_expectation: mean expectation effect as a fraction of the pain level (open / blinded).
+    placebo_sd_frac: between-patient SD of the placebo response, as a fraction of its mean.
+    placebo_onset_days, placebo_offset_days: time constants of the expectation course.
+    diary_sd_nrs, diary_ar1, fluct_sd_nrs, fluct_tau_days, rounding_var: noise structure (NRS).
+    noise_scale_log_sd: log-normal prior SD of a patient's overall noise scale (1 = population).
+    trend_sd_nrs_per_year, level_sd_nrs: vague priors of trend and level.
+    """
+
+    tau_log_mean: float
+    tau_log_sd: float
+    beta_mean_nrs: float
+    beta_sd_nrs: float
+    placebo_expectation_open: float
+    placebo_expectation_blinded: float
+    placebo_sd_frac: float
+    placebo_onset_days: float
+    placebo_offset_days: float
+    diary_sd_nrs: float
+    diary_ar1: float
+    fluct_sd_nrs: float
+    fluct_tau_days: float
+    rounding_var: float
+    noise_scale_log_sd: float
+    trend_sd_nrs_per_year: float
+    level_sd_nrs: float
+    cid_fraction: float
+    cid_nrs: float
+
+    @property
+    def tau_median_days(self) -> float:
+        return float(np.exp(self.tau_log_mean))
+
+    def with_beta(self, mean: float, sd: float) -> Priors:
+        from dataclasses import replace
+
+        return replace(self, beta_mean_nrs=float(mean), beta_sd_nrs=float(sd))
+
+
+def load_priors(variant: str = "full") -> Priors:
+    """The shipped priors (``data/nof1/priors.yaml``) with the realism values of ``variant``."""
+    from ..data.parameter_set import load_parameter_set
+
+    doc = load_yaml("nof1/priors.yaml")
+    r = load_parameter_set(variant).realism
+
+    def v(*path):
+        node = doc
+        for p in path:
+            node = node[p]
+        return float(value_of(node))
+
+    return Priors(
+        tau_log_mean=v("onset", "tau_log_mean"),
+        tau_log_sd=v("onset", "tau_log_sd"),
+        beta_mean_nrs=v("benefit", "mean_nrs"),
+        beta_sd_nrs=v("benefit", "sd_nrs"),
+        placebo_expectation_open=float(r["placebo.expectation.open"]),
+        placebo_expectation_blinded=float(r["placebo.expectation.double"]),
+        placebo_sd_frac=v("placebo", "sd_fraction"),
+        placebo_onset_days=float(r["placebo.onset_days"]),
+        placebo_offset_days=float(r["placebo.offset_days"]),
+        diary_sd_nrs=float(r["diary.sd_nrs"]),
+        diary_ar1=float(r["diary.ar1"]),
+        fluct_sd_nrs=float(r["fluctuation.sd_nrs"]),
+        fluct_tau_days=float(r["fluctuation.tau_days"]),
+        rounding_var=v("noise", "rounding_var"),
+        noise_scale_log_sd=v("noise", "scale_log_sd"),
+        trend_sd_nrs_per_year=v("trend", "sd_nrs_per_year"),
+        level_sd_nrs=v("level", "sd_nrs"),
+        cid_fraction=v("decision", "cid_fraction"),
+        cid_nrs=v("decision", "cid_nrs"),
+    )
+
+
+def onset_curves(
+    n: int = 400, days: int = 240, seed: int = 0, variant: str = "full"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(untreated daily pain, benefit curves) of ``n`` virtual patients on LDN 4.5 mg nightly from day 0
+    (arrays n x days, NRS)."""
+    from ..data.parameter_set import load_parameter_set
+    from ..population import sample_population
+    from ..regimen import Regimen
+    from ..trials.model import simulate_pain
+
+    ps = load_parameter_set(variant)
+    pats = sample_population(n, seed=seed)
+    reg = Regimen.parse(f"naltrexone 4.5 mg nightly for {days} days")
+    treated, _ = simulate_pain(reg, pats, days, condition="fibromyalgia", params=dict(ps.system))
+    untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=dict(ps.system))
+    return untreated, untreated - treated
+
+
+def fit_first_order(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares ``beta * (1 - exp(-t / tau))`` per curve (t = day + 0.5): (beta NRS, tau days)."""
+    t = np.arange(curves.shape[1]) + 0.5
+    taus = np.logspace(0, 3, 400)
+    basis = 1.0 - np.exp(-t[None, :] / taus[:, None])
+    beta = curves @ basis.T / (basis**2).sum(1)
+    sse = (curves**2).sum(1)[:, None] - beta**2 * (basis**2).sum(1)[None, :]
+    j = sse.argmin(1)
+    return beta[np.arange(len(curves)), j], taus[j]
+
+
+def fit_first_order_general(curves: np.ndarray, on_ldn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares ``beta * s_t(tau)`` per curve for any LDN schedule (``s`` the first-order state driven by
+    ``on_ldn``): (beta NRS, tau days)."""
+    from .analysis import first_order
+
+    taus = np.logspace(0, 3, 200)
+    basis = np.stack([first_order(on_ldn, t) for t in taus])
+    nb = (basis**2).sum(1)
+    beta = curves @ basis.T / nb
+    sse = (curves**2).sum(1)[:, None] - beta**2 * nb[None, :]
+    j = sse.argmin(1)
+    return beta[np.arange(len(curves)), j], taus[j]
+
+
+def derive_onset_prior(n: int = 400, seed: int = 0) -> dict[str, float]:
+    """The numbers recorded in ``priors.yaml`` (see the module docstring)."""
+    untreated, curves = onset_curves(n, seed=seed)
+    beta, tau = fit_first_order(curves)
+    return {
+        "tau_log_mean": float(np.log(tau).mean()),
+        "tau_log_sd": float(np.log(tau).std(ddof=1)),
+        "tau_median_days": float(np.median(tau)),
+        "beta_model_mean_nrs": float(beta.mean()),
+        "beta_model_sd_nrs": float(beta.std(ddof=1)),
+        "baseline_mean_nrs": float(untreated[:, 0].mean()),
+        "n": n,
+        "seed": seed,
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - regeneration helper
+    import json
+
+    print(json.dumps(derive_onset_prior(), indent=2))

@@ -1,0 +1,113 @@
+"""The N-of-1 analysis recovers known truth, handles missing days, and is calibrated on model patients."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ldnsim.nof1 import block_weeks_for, fit, load_priors, make_plan, more_weeks, pool, summarise
+from ldnsim.nof1.analysis import DECISION_NO, DECISION_WORKS, first_order
+from ldnsim.nof1.characteristics import operating_characteristics
+from ldnsim.trials.measurement import ar1_noise, ou_process
+from ldnsim.trials.placebo import expectation_course
+
+P = load_priors()
+
+
+def _series(beta, on, expect, *, level=6.0, placebo=1.0, tau=30.0, seed=0, missing=0.1):
+    rng = np.random.default_rng(seed)
+    T = on.size
+    g = first_order(expect, P.placebo_onset_days, P.placebo_offset_days)
+    y = (
+        level
+        - beta * first_order(on, tau)
+        - placebo * g
+        + ou_process(rng, 1, T, P.fluct_sd_nrs, 21)[0]
+        + ar1_noise(rng, 1, T, P.diary_sd_nrs, P.diary_ar1)[0]
+    )
+    y = np.round(np.clip(y, 0, 10))
+    y[rng.random(T) < missing] = np.nan
+    return y
+
+
+def test_first_order_matches_the_trial_layers_expectation_course():
+    target = np.r_[np.zeros(10), np.ones(40), np.zeros(30)]
+    phases = [(0, 10), (10, 50), (50, 80)]
+    ref = expectation_course(phases, [False, True, False], 21.0, 10.0)
+    assert np.allclose(first_order(target, 21.0, 10.0), ref)
+
+
+@pytest.mark.parametrize("beta, expected", [(3.0, DECISION_WORKS), (0.0, DECISION_NO)])
+def test_blinded_design_separates_ldn_from_placebo(beta, expected):
+    plan = make_plan("blinded", start="2025-01-01", pattern="ABAB", seed=1)
+    on, ex = plan.on_ldn(), plan.expectation()
+    y = _series(beta, on, ex, placebo=1.3, seed=3)
+    s = summarise(fit(y, on, ex, blinded=True))
+    assert s["benefit_nrs"]["lo"] <= beta <= s["benefit_nrs"]["hi"]
+    assert s["decision"] == expected
+    assert s["rated_days"] == int(np.isfinite(y).sum())
+
+
+def test_missing_days_are_absent_not_imputed():
+    plan = make_plan("open", start="2025-01-01", ldn_weeks=16)
+    on, ex = plan.on_ldn(), plan.expectation()
+    y = _series(2.0, on, ex, seed=5, missing=0.0)
+    f_full = fit(y, on, ex)
+    y_gap = y.copy()
+    y_gap[40:60] = np.nan  # a three-week gap
+    f_gap = fit(y_gap, on, ex)
+    # the gap widens the interval but keeps the estimate near the full-data one
+    s_full, s_gap = summarise(f_full), summarise(f_gap)
+    assert abs(s_gap["benefit_nrs"]["median"] - s_full["benefit_nrs"]["median"]) < 0.6
+    w = lambda s: s["benefit_nrs"]["hi"] - s["benefit_nrs"]["lo"]  # noqa: E731
+    assert w(s_gap) >= w(s_full) - 0.05
+
+
+def test_exact_probabilities_agree_with_draws():
+    plan = make_plan("open", start="2025-01-01", ldn_weeks=12)
+    on, ex = plan.on_ldn(), plan.expectation()
+    f = fit(_series(1.5, on, ex, seed=9), on, ex)
+    d = f.draws(n=20000, seed=1)
+    assert f.p_any_benefit() == pytest.approx((d["beta"] > 0).mean(), abs=0.01)
+    assert f.p_fraction_at_least(0.3) == pytest.approx((d["beta"] >= 0.3 * d["level"]).mean(), abs=0.01)
+
+
+def test_block_length_follows_the_onset_prior():
+    tau_med = math.exp(P.tau_log_mean)
+    assert block_weeks_for(P) == math.ceil(-tau_med * math.log(0.2) / 7)
+    short = make_plan("blinded", start="2025-01-01", block_weeks=1, seed=0)
+    assert any("only" in n for n in short.notes)  # a 1-week block is flagged as too short for LDN
+
+
+def test_reduced_sbc_coverage_and_comparators():
+    """Virtual patients from the calibrated model (reduced version of bench/nof1_validation.py)."""
+    plan = make_plan("open", start="2025-01-01", baseline_weeks=2, ldn_weeks=12)
+    oc = operating_characteristics(
+        plan.on_ldn(), plan.expectation(), analysis_days=[98], n=80, n_shapes=12, seed=21, comparators=True
+    )
+    row = oc["by_day"][0]
+    n = row["analysed"]
+    assert n >= 60
+    # 90% intervals: binomial 3-SE band around 0.9
+    se = math.sqrt(0.09 / n)
+    assert 0.9 - 3 * se <= row["model"]["coverage90"] <= min(1.0, 0.9 + 3 * se)
+    # the t-test estimates the total change (placebo included): its interval misses the LDN effect more often
+    assert row["ttest"]["coverage90"] < row["model"]["coverage90"]
+    assert row["model"]["specificity"] >= row["ttest"]["specificity"]
+
+
+def test_more_weeks_and_clinic_pooling():
+    plan = make_plan("blinded", start="2025-01-01", pattern="ABAB", seed=1)
+    on, ex = plan.on_ldn(), plan.expectation()
+    short = 7 * 8
+    fits = [fit(_series(2.0, on, ex, seed=s)[:short], on[:short], ex[:short], blinded=True) for s in range(8)]
+    res = more_weeks(fits[0], (4, 12), n_sim=8, on_ldn_future=on[short:], expect_future=ex[short:])
+    assert [r["weeks"] for r in res] == [4, 12] and all(0 <= r["p_decided"] <= 1 for r in res)
+    pooled, hyper = pool(fits)
+    assert hyper["pooled"] and abs(hyper["mean_nrs"] - 2.0) < 1.0 and hyper["sd_nrs"] < P.beta_sd_nrs
+    # partial pooling moves every estimate towards the clinic mean
+    before = np.array([summarise(f)["benefit_nrs"]["median"] for f in fits])
+    after = np.array([summarise(f)["benefit_nrs"]["median"] for f in pooled])
+    assert np.std(after) < np.std(before)
