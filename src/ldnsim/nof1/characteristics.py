@@ -10,6 +10,8 @@ called ``clinically important benefit``), specificity (non-responders not called
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import InputError
@@ -60,11 +62,13 @@ def operating_characteristics(
     v = virtual_diaries(
         n, on_ldn[:T], expect[:T], sh, blinded=blinded, seed=seed + 1, dropout_per_week=dropout_per_week
     )
-    out = {"n": n, "n_responders": int(v.responder.sum()), "by_day": []}
+    out: dict[str, Any] = {"n": n, "n_responders": int(v.responder.sum()), "by_day": []}
     methods = ["model"] + (["ttest", "ar1"] if comparators else [])
     with one_blas_thread():
         for day in analysis_days:
-            res = {m: {"decisions": [], "cover": [], "width": [], "est": []} for m in methods}
+            res: dict[str, dict[str, list[Any]]] = {
+                m: {"decisions": [], "cover": [], "width": [], "est": []} for m in methods
+            }
             kept = []
             for i in range(n):
                 y, u, e = v.y[i, :day], on_ldn[:day], expect[:day]
@@ -81,7 +85,7 @@ def operating_characteristics(
                     a = ar1_no_onset(y, u)
                     _acc(res["ar1"], a["decision"], a["lo"], a["hi"], a["estimate"], v.beta[i])
             k = np.array(kept, int)
-            row = {"day": day, "weeks": day / 7, "analysed": int(k.size)}
+            row: dict[str, Any] = {"day": day, "weeks": day / 7, "analysed": int(k.size)}
             for m in methods:
                 r = res[m]
                 cover = np.array(r["cover"], float)

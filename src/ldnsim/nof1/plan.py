@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -66,9 +67,9 @@ class Plan:
             return 7 * (self.baseline_weeks + self.ldn_weeks)
         return 7 * (self.baseline_weeks + self.block_weeks * len(self.pattern))
 
-    def phases(self) -> list[dict]:
+    def phases(self) -> list[dict[str, Any]]:
         """Phases with dates: name, pack (blinded), on_ldn, start/end (inclusive) dates, day range."""
-        out = [
+        out: list[dict[str, Any]] = [
             {
                 "phase": "baseline",
                 "pack": None,

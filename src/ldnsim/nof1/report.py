@@ -29,8 +29,8 @@ def figure(doc: dict, f: Fit, s: Series, *, page: bool = False):
 
     fig = plt.figure(figsize=(8.27, 11.69) if page else (9, 5.5))
     top = 0.62 if page else 0.95
-    ax = fig.add_axes([0.1, top - (0.30 if page else 0.52), 0.85, 0.30 if page else 0.52])
-    ax2 = fig.add_axes([0.1, top - (0.47 if page else 0.85), 0.85, 0.13 if page else 0.2], sharex=ax)
+    ax = fig.add_axes((0.1, top - (0.30 if page else 0.52), 0.85, 0.30 if page else 0.52))
+    ax2 = fig.add_axes((0.1, top - (0.47 if page else 0.85), 0.85, 0.13 if page else 0.2), sharex=ax)
     x = s.dates
     band = f.fitted_band()
     eff = f.effect_band()
