@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,18 @@ from .rules import DISCLAIMER
 from .screen import screen_entry
 from .when import date_warnings, day_text, first_dose_at_clock, parse_clock, parse_time, when_text
 
-__all__ = ["plan_restart", "parse_interval_h", "label_category"]
+__all__ = [
+    "plan_restart",
+    "restart_plan",
+    "parse_interval_h",
+    "label_category",
+    "OpioidRead",
+    "RestartModel",
+    "RestartPlan",
+    "read_opioid",
+    "model_stage",
+    "decide",
+]
 
 _FREQ = [
     (r"\bq\s*(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?)\b", None),
@@ -81,30 +93,70 @@ def _label_rows(w: dict, cat: str) -> dict:
     }
 
 
-def plan_restart(
-    opioid: str,
-    last_dose: str,
-    *,
-    weight_kg: float | None = None,
-    hepatic: str | None = None,
-    egfr_ml_min: float | None = None,
-    cyp2d6: str | None = None,
-    course_days: float | None = None,
-    seed: int | None = None,
-    n_patients: int | None = None,
-    age_years: float | None = None,
-    patient_: Patient | None = None,
-    dose_time: str | None = None,
-    now: Any = None,
-) -> dict[str, Any]:
-    """The ``ldnsim restart`` document."""
-    pt = patient(patient_, weight_kg=weight_kg, egfr_ml_min=egfr_ml_min, hepatic=hepatic, age_years=age_years,
-                 cyp2d6=cyp2d6)
-    clock = parse_clock(dose_time)
+@dataclass(frozen=True)
+class OpioidRead:
+    """Stage 1: what the opioid text is (screen result, main finding, product form, label category)."""
+
+    text: str
+    screen: dict[str, Any]
+    main: dict[str, Any]
+    critical: tuple[dict[str, Any], ...]
+    cue: Cue
+    category: str
+
+
+@dataclass
+class RestartModel:
+    """Stage 3: the virtual-population time (h after the last dose) and its detail."""
+
+    hours: float | None
+    detail: dict[str, Any]
+    pk: dict[str, Any] | None
+    threshold_text: str
+
+
+@dataclass
+class RestartPlan:
+    """Stage 4: the recommendation; :meth:`to_dict` is the ``--json`` document."""
+
+    opioid: OpioidRead
+    last_dose: datetime
+    patient: Patient
+    label: dict[str, Any]
+    model: RestartModel
+    recommendation: dict[str, Any]
+    notes: list[str]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        scr = self.opioid.screen
+        return {
+            "opioid": self.opioid.text,
+            "ingredients": scr["ingredients"],
+            "category": self.opioid.category,
+            "formulation": {**self.opioid.cue.to_dict(), "pk": self.model.pk},
+            "last_dose": _iso(self.last_dose),
+            "last_dose_text": when_text(self.last_dose),
+            "patient": self.patient.to_dict(),
+            "recommendation": self.recommendation,
+            "warnings": self.warnings,
+            "label_rule": self.label,
+            "model": self.model.detail,
+            "screen": {
+                "severity": scr["severity"],
+                "summary": scr["summary"],
+                "evidence": scr["evidence"],
+                "sources": scr["sources"],
+            },
+            "notes": self.notes,
+            "disclaimer": DISCLAIMER,
+        }
+
+
+def read_opioid(opioid: str) -> OpioidRead:
+    """Screen the opioid text; InputError unless it is an opioid that conflicts with LDN."""
     if not isinstance(opioid, str) or not opioid.strip():
         raise InputError("opioid", "is required", accepted="an opioid as written, e.g. 'oxycodone 10 mg q6h'")
-    t_last = parse_time(last_dose, "last_dose")
-    warnings = date_warnings(t_last, "last opioid dose", expect="past", now=now)
     scr = screen_entry(opioid)
     if scr["severity"] != "critical":
         raise InputError(
@@ -114,18 +166,22 @@ def plan_restart(
             value=opioid,
             accepted="an opioid, e.g. 'oxycodone 10 mg q6h', 'methadone 40 mg daily', 'Butrans 10 mcg/h'",
         )
-    crit = [f for f in scr["findings"] if f["severity"] == "critical"]
-    main = crit[0]
-    rule = main["rule"]
-    acting = scr["formulation"] or "short"
+    crit = tuple(f for f in scr["findings"] if f["severity"] == "critical")
     cue = Cue(**scr["formulation_detail"])
-    formulation: dict[str, Any] = {**cue.to_dict(), "pk": None}
-    cat = label_category(rule, acting)
-    w = load_yaml("clinical/washout.yaml")
-    label = _label_rows(w, cat)
-    label_h = label["days_hi"] * 24.0
+    cat = label_category(crit[0]["rule"], scr["formulation"] or "short")
+    return OpioidRead(opioid, scr, crit[0], crit, cue, cat)
 
-    # ---- model
+
+def model_stage(
+    op: OpioidRead,
+    pt: Patient,
+    *,
+    course_days: float | None,
+    seed: int | None,
+    n_patients: int | None,
+) -> RestartModel:
+    """Simulate the opioid regimen in a seeded population; time until p95 μ-agonist occupancy washes out."""
+    w = load_yaml("clinical/washout.yaml")
     mm = w["restart_model"]
     thr = float(value_of(mm["occupancy_threshold"]))
     rel = float(value_of(mm["relative_washout"]))
@@ -138,35 +194,36 @@ def plan_restart(
     days = float(course_days if course_days is not None else value_of(mm["days_on_opioid"]))
     if not (0 < days <= 3650):
         raise InputError("course_days", "out of range", accepted="> 0 and ≤ 3650 days", value=course_days)
-    interval, given = parse_interval_h(opioid, acting)
+    cue = op.cue
+    interval, given = parse_interval_h(op.text, op.screen["formulation"] or "short")
     model: dict[str, Any] = {
         "threshold": thr,
         "percentile": pct,
         "n_patients": n,
         "seed": seed,
         "site": "mu_agonist",
-        "ingredient": main["ingredient"],
+        "ingredient": op.main["ingredient"],
         "interval_h": interval,
         "interval_from_sig": given,
         "course_days": days,
-        "assumption": " ".join(str(mm["occupancy_threshold"]["reason"]).split()) + " "
+        "assumption": " ".join(str(mm["occupancy_threshold"]["reason"]).split())
+        + " "
         + " ".join(str(mm["relative_washout"]["reason"]).split()),
     }
+    pk_info: dict[str, Any] | None = None
     model_h = None
     try:
         from ..pk import known_drugs, load_drug
         from ..regimen import DoseEvent
 
-        drug = main["ingredient"]
+        drug = op.main["ingredient"]
         if drug not in set(known_drugs()):
             raise ModelUnavailable(f"no PK file for {drug!r} (known: {', '.join(sorted(known_drugs()))})")
         from .screen import _dose_mg
 
-        dose_mg = None
-        rate = _RATE.search(opioid)
+        rate = _RATE.search(op.text)
         duration = 0.0
         form, pk_info = pk_formulation(drug, cue, load_drug(drug).formulations)
-        formulation["pk"] = pk_info
         if form is None:
             raise ModelUnavailable(pk_info["why"])
         if form == "patch" and not rate:
@@ -174,10 +231,11 @@ def plan_restart(
         if pk_info["fallback"] and cue.kind != "ir":
             model["note"] = pk_info["why"]
         if form == "patch":
-            dose_mg = float(rate.group(1)) * 1e-3 * interval
+            assert rate is not None
+            dose_mg: float | None = float(rate.group(1)) * 1e-3 * interval
             duration = interval
         else:
-            dose_mg = _dose_mg(opioid, bare=False)
+            dose_mg = _dose_mg(op.text, bare=False)
         if dose_mg is None or dose_mg <= 0:
             raise ModelUnavailable("no dose in the opioid text (e.g. 'oxycodone 10 mg q6h'); model not run")
         n_doses = max(1, int(days * 24.0 // interval))
@@ -187,9 +245,10 @@ def plan_restart(
         ]
         t_end = events[-1].time_h + duration  # last dose (or patch removal)
         times = np.arange(t_end, t_end + horizon + 0.25, 0.25)
-        covs = pt.covariates()
         model["formulation"] = form
-        occ = population_occupancy(events, times, "mu_agonist", drugs=[drug], covariates=covs, n=n, seed=seed)
+        occ = population_occupancy(
+            events, times, "mu_agonist", drugs=[drug], covariates=pt.covariates(), n=n, seed=seed
+        )
         p = np.percentile(occ, pct, axis=0)
         # the lower of the absolute threshold and a 97% washout of the p95 peak after the last dose: with
         # receptor reserve clinical doses occupy a few percent of μ receptors, where 5% alone says nothing
@@ -213,34 +272,21 @@ def plan_restart(
     except ModelUnavailable as exc:
         model["available"] = False
         model["reason"] = str(exc)
-        if formulation["pk"] is None:
-            formulation["pk"] = {"requested": cue.kind, "used": None, "fallback": False, "why": str(exc)}
+        if pk_info is None:
+            pk_info = {"requested": cue.kind, "used": None, "fallback": False, "why": str(exc)}
     except InputError as exc:  # the PK layer refused our events (e.g. formulation missing in the drug file)
         model["available"] = False
         model["reason"] = f"PK layer: {exc}"
+    return RestartModel(model_h, model, pk_info, thr_txt)
 
-    if model_h is not None and model_h > label_h:
-        hours, basis = model_h, "model"
-        why = (
-            f"Model: p{pct:g} μ-agonist occupancy stays above {thr_txt} for {model_h:g} h "
-            "after the last dose, "
-            f"longer than the label rule ({label['days_hi']:g} days); the later date is recommended."
-        )
-    else:
-        hours, basis = label_h, "label"
-        tail = (
-            f"the model gives {model_h:g} h to p{pct:g} μ-agonist occupancy < {thr_txt}"
-            if model_h is not None
-            else f"model unavailable: {model['reason']}"
-        )
-        why = (
-            f"Label rule for {cat} opioids: {label['days_lo']:g}–{label['days_hi']:g} opioid-free days; the "
-            f"conservative end ({label['days_hi']:g} days) is used; {tail}. The later date is recommended."
-        )
+
+def _notes(op: OpioidRead, m: RestartModel, interval_given: tuple[float, bool]) -> list[str]:
+    w = load_yaml("clinical/washout.yaml")
+    cue, cat = op.cue, op.category
     notes = [" ".join(str(v).split()) for v in w["restart_notes"].values()]
     if cat in ("patch",):
         notes.insert(0, "Count from patch removal: give the removal time as --last-dose.")
-    pk = formulation["pk"] or {}
+    pk = m.pk or {}
     form_note = f"Formulation read as {cue.label}: {cue.why}"
     if cue.cite:
         form_note += f" [{cue.cite}]"
@@ -248,6 +294,7 @@ def plan_restart(
         form_note += f" [assumed: {cue.reason}]"
     form_note += f". Model: {pk.get('why', 'not run')}."
     notes.insert(0, form_note)
+    interval, given = interval_given
     if cue.by == "default" and given and interval >= 12.0 and cat == "short":
         notes.insert(
             1,
@@ -261,11 +308,61 @@ def plan_restart(
             "neither the label rule (written for tablets and patches) nor the model covers this — the "
             "interval is likely much longer; seek specialist advice.",
         )
-    if any(f["rule"] == "possible_opioid" for f in crit):
+    if any(f["rule"] == "possible_opioid" for f in op.critical):
         notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
+    return notes
+
+
+def decide(
+    op: OpioidRead, t_last: datetime, label: dict[str, Any], m: RestartModel, clock: time
+) -> dict[str, Any]:
+    """The later of the label rule and the model; no date at all for a depot. Phrased as the dose to take."""
+    label_h = label["days_hi"] * 24.0
+    pct = m.detail["percentile"]
+    if m.hours is not None and m.hours > label_h:
+        hours, basis = m.hours, "model"
+        why = (
+            f"In the virtual population the opioid keeps occupying μ receptors for {m.hours:g} h after the "
+            f"last dose (95% of simulated patients below {m.threshold_text}), longer than the label rule "
+            f"({label['days_hi']:g} days); the later date is recommended."
+        )
+    else:
+        hours, basis = label_h, "label"
+        tail = (
+            f"the model gives {m.hours:g} h to p{pct:g} μ-agonist occupancy < {m.threshold_text}"
+            if m.hours is not None
+            else f"model unavailable: {m.detail['reason']}"
+        )
+        why = (
+            f"Label rule for {op.category} opioids: {label['days_lo']:g}–{label['days_hi']:g} opioid-free "
+            f"days; the conservative end ({label['days_hi']:g} days) is used; {tail}. The later date is "
+            "recommended."
+        )
+    if op.cue.kind == "depot":
+        # a depot keeps releasing the opioid for weeks to months: no rule or model here gives a safe date, so
+        # none is given (a date from the tablet rule would be the unsafe direction); the label interval is
+        # only a floor
+        floor = t_last + timedelta(hours=label_h)
+        return {
+            "earliest_ldn_start": None,
+            "opioid_free_hours": None,
+            "opioid_free_days": None,
+            "not_before": _iso(floor),
+            "basis": "specialist",
+            "plain": (
+                f"No date: a long-acting injection/implant keeps releasing the opioid. Not before "
+                f"{when_text(floor)}, and only after specialist review."
+            ),
+            "why": (
+                f"No date is given: {op.cue.label} products release {', '.join(op.screen['ingredients'])} "
+                "for weeks to months after the last injection, and neither the label rule (written for "
+                f"tablets and patches) nor ldnsim's model covers them. Not before {_iso(floor)} (the label "
+                "interval), and only after specialist review (e.g. measured levels or a naloxone challenge)."
+            ),
+        }
     earliest = t_last + timedelta(hours=hours)
     first = first_dose_at_clock(earliest, clock)
-    recommendation: dict[str, Any] = {
+    return {
         "earliest_ldn_start": _iso(earliest),
         "opioid_free_hours": hours,
         "opioid_free_days": round(hours / 24.0, 2),
@@ -279,46 +376,44 @@ def plan_restart(
             "dose in between restarts the count."
         ),
     }
-    if cue.kind == "depot":
-        # a depot keeps releasing the opioid for weeks to months: no rule or model here gives a safe date, so
-        # none is given (a date from the tablet rule would be the unsafe direction); the label interval is
-        # only a floor
-        recommendation = {
-            "earliest_ldn_start": None,
-            "opioid_free_hours": None,
-            "opioid_free_days": None,
-            "not_before": _iso(t_last + timedelta(hours=label_h)),
-            "basis": "specialist",
-            "plain": (
-                f"No date: a long-acting injection/implant keeps releasing the opioid. Not before "
-                f"{when_text(t_last + timedelta(hours=label_h))}, and only after specialist review."
-            ),
-            "why": (
-                f"No date is given: {cue.label} products release {', '.join(scr['ingredients'])} for weeks "
-                "to months after the last injection, and neither the label rule (written for tablets and "
-                "patches) nor ldnsim's model covers them. Not before "
-                f"{_iso(t_last + timedelta(hours=label_h))} (the label interval), and only after specialist "
-                "review (e.g. measured levels or a naloxone challenge)."
-            ),
-        }
-    return {
-        "opioid": opioid,
-        "ingredients": scr["ingredients"],
-        "category": cat,
-        "formulation": formulation,
-        "last_dose": _iso(t_last),
-        "last_dose_text": when_text(t_last),
-        "patient": pt.to_dict(),
-        "recommendation": recommendation,
-        "warnings": warnings,
-        "label_rule": label,
-        "model": model,
-        "screen": {
-            "severity": scr["severity"],
-            "summary": scr["summary"],
-            "evidence": scr["evidence"],
-            "sources": scr["sources"],
-        },
-        "notes": notes,
-        "disclaimer": DISCLAIMER,
-    }
+
+
+def restart_plan(
+    opioid: str,
+    last_dose: str | datetime,
+    *,
+    weight_kg: Any = None,
+    hepatic: Any = None,
+    egfr_ml_min: Any = None,
+    cyp2d6: Any = None,
+    course_days: float | None = None,
+    seed: int | None = None,
+    n_patients: int | None = None,
+    age_years: Any = None,
+    patient_: Patient | None = None,
+    dose_time: str | None = None,
+    now: datetime | None = None,
+) -> RestartPlan:
+    """The typed :class:`RestartPlan`: read → label → model → decide."""
+    pt = patient(
+        patient_,
+        weight_kg=weight_kg,
+        egfr_ml_min=egfr_ml_min,
+        hepatic=hepatic,
+        age_years=age_years,
+        cyp2d6=cyp2d6,
+    )
+    clock = parse_clock(dose_time)
+    op = read_opioid(opioid)
+    t_last = parse_time(last_dose, "last_dose")
+    warnings = date_warnings(t_last, "last opioid dose", expect="past", now=now)
+    label = _label_rows(load_yaml("clinical/washout.yaml"), op.category)
+    m = model_stage(op, pt, course_days=course_days, seed=seed, n_patients=n_patients)
+    rec = decide(op, t_last, label, m, clock)
+    notes = _notes(op, m, parse_interval_h(op.text, op.screen["formulation"] or "short"))
+    return RestartPlan(op, t_last, pt, label, m, rec, notes, warnings)
+
+
+def plan_restart(opioid: str, last_dose: str | datetime, **kw: Any) -> dict[str, Any]:
+    """The ``ldnsim restart`` document (see :func:`restart_plan` for the keywords)."""
+    return restart_plan(opioid, last_dose, **kw).to_dict()
