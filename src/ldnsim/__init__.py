@@ -46,6 +46,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "check": ("ldnsim.clinical.screen", "screen"),
     "hold": ("ldnsim.clinical.hold", "plan_hold"),
     "restart": ("ldnsim.clinical.restart", "plan_restart"),
+    "acute_pain": ("ldnsim.clinical.acute", "plan_acute_pain"),
     "titrate": ("ldnsim.clinical.titrate", "plan_titration"),
     "compound": ("ldnsim.clinical.compound", "compound_spec"),
     # exchange
@@ -73,6 +74,7 @@ __all__ = [
     "check",
     "hold",
     "restart",
+    "acute_pain",
     "titrate",
     "compound",
     "export_sbml",
@@ -81,6 +83,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use
     from . import pk
+    from .clinical.acute import plan_acute_pain as acute_pain
     from .clinical.compound import compound_spec as compound
     from .clinical.hold import plan_hold as hold
     from .clinical.restart import plan_restart as restart
