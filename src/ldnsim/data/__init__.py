@@ -3,7 +3,9 @@
 Every numeric parameter is a mapping ``{value, unit, source | assumed+reason, ...}``; see
 ``docs/architecture.md`` ("Parameter entries"). :func:`load_yaml` reads a file relative to this
 package; :func:`iter_parameters` walks any loaded document and yields each parameter entry with
-its dotted path, which the docs use to generate the parameter table.
+its dotted path, which the docs use to generate the parameter table. Every shipped file is validated
+on load against its schema (:mod:`ldnsim.data.schema`): a malformed file raises
+:class:`~ldnsim.errors.DataFileError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -34,15 +36,24 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _load_cached(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+            doc = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise DataFileError(f"{path}: data file not found") from exc
     except yaml.YAMLError as exc:
         raise DataFileError(f"{path}: not valid YAML: {exc}") from exc
+    root = data_path("").resolve()
+    if Path(path).is_relative_to(root):  # a shipped file: validate it against its schema
+        from .schema import validate_document
+
+        validate_document(Path(path).relative_to(root).as_posix(), doc)
+    return doc
 
 
 def load_yaml(relative_or_path: str | Path) -> Any:
-    """Load a YAML file shipped with ldnsim (relative path) or any path on disk. Cached; do not mutate."""
+    """Load a YAML file shipped with ldnsim (relative path) or any path on disk. Cached; do not mutate.
+
+    Shipped files are validated against their schema (:data:`ldnsim.data.schema.SCHEMAS`) on first load.
+    """
     p = Path(relative_or_path)
     if not p.is_absolute() and not p.exists():
         p = data_path(str(relative_or_path))
