@@ -383,6 +383,18 @@ class RealismFile(RootModel[dict[str, dict[str, Any]]]):
     model_config = ConfigDict(defer_build=True)
 
 
+class Nof1PriorsFile(Strict):
+    """``nof1/priors.yaml``: priors of the model-informed N-of-1 analysis (groups of parameter entries)."""
+
+    onset: dict[str, Param]
+    benefit: dict[str, Param]
+    placebo: dict[str, Param]
+    noise: dict[str, Param]
+    trend: dict[str, Param]
+    level: dict[str, Param]
+    decision: dict[str, Param]
+
+
 #: relative path (or glob) under ldnsim/data -> its schema; the first match wins
 SCHEMAS: dict[str, type[BaseModel]] = {
     "clinical/rules.yaml": RulesFile,
@@ -396,6 +408,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "receptors.yaml": ReceptorsFile,
     "population.yaml": PopulationFile,
     "trials/realism.yaml": RealismFile,
+    "nof1/priors.yaml": Nof1PriorsFile,
     # the system model's files and the calibrated set: parameter entries checked here, the shape by
     # ldnsim.system and ldnsim.data.parameter_set (the one loader of the parameter set)
     "system/*.yaml": ParameterTree,
