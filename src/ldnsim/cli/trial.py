@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from ..errors import InputError
@@ -119,10 +120,36 @@ def render_text(res) -> str:
     return "\n".join(lines)
 
 
+def render_posterior_text(post) -> str:
+    """Human-readable predictive distributions of a :class:`~ldnsim.trials.posterior.PosteriorResult`."""
+
+    def pi(p) -> str:
+        if p.n == 0:
+            return "n/a"
+        lo, hi = p.interval(0.95)
+        return f"median {_g(float(np.median(p.values)))} (95% PI {_g(lo)} to {_g(hi)})"
+
+    lines = [f"posterior predictive over {post.draws} parameter draws × {post.replicates_per_draw} trials "
+             f"({post.kind.split(':')[0]})"]
+    for arm, qs in post.arms.items():
+        for k, p in qs.items():
+            lines.append(f"  {arm} {k}: {pi(p)}")
+    for c in post.contrasts:
+        lines.append(f"  {c['a']} − {c['b']} ({c['endpoint']}): {pi(c['difference'])}; "
+                     f"P(significant) {_g(c['power'])}")
+    for r in post.comparison:
+        v = {True: "inside", False: "OUTSIDE", None: "n/a"}[r["within_pi95"]]
+        lines.append(
+            f"  published {r['quantity']} {_g(r['published'])}: {v} the 95% PI, predictive percentile "
+            f"{_g(r['predictive_percentile'])}"
+        )
+    return "\n".join(lines)
+
+
 @app.command("trial")
 def trial(
     design: str = typer.Argument(
-        ..., help="Preset (younger2009, younger2013, bruun-plesner2020) or a design YAML."
+        ..., help="Preset (younger2009, younger2013, bruun-plesner2020, bruun2024) or a design YAML."
     ),
     patients: int = typer.Option(None, "--patients", help="Patients per trial (default: the design's)."),
     replicates: int = typer.Option(
@@ -132,12 +159,21 @@ def trial(
     variant: str = typer.Option("full", "--variant", help="Model variant: full or mu-only."),
     engine: str = typer.Option(None, "--engine", help="Simulation engine (default: the model's default)."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report to this file."),
+    posterior: bool = typer.Option(
+        False, "--posterior", help="Also the predictive distribution of every result over parameter draws."
+    ),
+    draws: int = typer.Option(20, "--draws", help="Parameter draws for --posterior (2-1000)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Run a virtual clinical trial of a design and compare it with the published result."""
     _check_engine(engine)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise InputError("--report", "must be an .html file", value=str(report))
+    from ..trials.posterior import MAX_DRAWS
+
+    if posterior and not 2 <= draws <= MAX_DRAWS:
+        raise InputError("--draws", "number of parameter draws out of range", accepted=f"2-{MAX_DRAWS}",
+                         value=draws)
     res = _run(
         design,
         patients,
@@ -147,10 +183,16 @@ def trial(
         engine,
         show_progress=not json_out and sys.stderr.isatty(),
     )
+    post = None
+    if posterior:
+        from ..trials.posterior import run_posterior
+
+        post = run_posterior(res.design, draws=draws, patients=patients, replicates=replicates, seed=seed,
+                             variant=variant, engine=engine)
     if report is not None:
         from ..trials.report import write_report
 
-        extra = {}
+        extra: dict = {"posterior": post} if post is not None else {}
         if variant == "full":
             from ..trials.run import run_trial
 
@@ -166,11 +208,15 @@ def trial(
         write_report(res, report, extra)
     if json_out:
         doc = res.to_json()
+        if post is not None:
+            doc["posterior"] = post.to_json()
         if report is not None:
             doc["report"] = str(report)
         emit_json(doc)
     else:
         typer.echo(render_text(res))
+        if post is not None:
+            typer.echo(render_posterior_text(post))
         if report is not None:
             typer.echo(f"report: {report}")
 

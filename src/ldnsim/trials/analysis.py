@@ -34,6 +34,8 @@ class Analysis:
     waterfall: dict[str, np.ndarray]
     n_enrolled_per_trial: int
     n_completed_per_trial_mean: float
+    per_replicate_arms: dict[str, list[ArmResult]]
+    per_replicate_contrasts: list[list[ContrastResult]]  # per design contrast, one per replicate trial
 
 
 def responder_name(design: TrialDesign) -> str | None:
@@ -229,4 +231,6 @@ def analyse(design: TrialDesign, pts: pd.DataFrame, table: EndpointTable, R: int
         waterfall=waterfall,
         n_enrolled_per_trial=int(np.sum(rep == 0)),
         n_completed_per_trial_mean=float(np.mean([np.sum((rep == r) & table.completer) for r in range(R)])),
+        per_replicate_arms={t: [a[t] for a in per_rep_arms] for t in trts},
+        per_replicate_contrasts=[[pc[i] for pc in per_rep_con] for i in range(len(design.contrasts))],
     )

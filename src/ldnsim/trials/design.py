@@ -39,6 +39,7 @@ PRESETS = {
     "younger2009": "younger2009.yaml",
     "younger2013": "younger2013.yaml",
     "bruun-plesner2020": "bruun-plesner2020.yaml",
+    "bruun2024": "bruun2024.yaml",  # role: validation (not calibrated against)
 }
 
 
@@ -187,6 +188,7 @@ class TrialDesign(_Strict):
 
     name: str = Field(min_length=1)
     title: str = ""
+    role: Literal["calibration", "validation", "example"] | None = None
     condition: str = "fibromyalgia"
     type: Literal["parallel", "crossover", "fixed-order", "open-label", "up-and-down"]
     blinding: Literal["double", "single", "open"] = "double"

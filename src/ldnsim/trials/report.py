@@ -172,6 +172,118 @@ def _mechanism(res: TrialResult) -> str:
     return _fig_to_img(fig, "mechanism panel")
 
 
+def _first_treated(design, seq_name: str) -> tuple[str | None, float]:
+    """The first treatment of a sequence and the week its phase ends."""
+    seq = next(s for s in design.sequences if s.name == seq_name)
+    t = 0.0
+    for p in seq.phases:
+        t += p.weeks
+        if p.treatment is not None:
+            return p.treatment, t
+    return None, t
+
+
+def _posterior_figure(post, design) -> str:
+    """Visual predictive check: (left) change from baseline by sequence, median and 95% band over
+    parameter draws, with the published arm results; (right) the LDN − placebo effect over time."""
+    plt = _plt()
+    if not post.curves or post.days is None:
+        return ""
+    wk = np.asarray(post.days) / 7.0
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    pub = design.published or {}
+    pub_arms, pub_ci = pub.get("arms") or {}, pub.get("arms_ci95") or {}
+    key = "nrs_change_mean"
+    order = design.treatment_names()
+    for i, (seq, cur) in enumerate(post.curves.items()):
+        trt, end_wk = _first_treated(design, seq)
+        c = _trt_color(trt, order) if trt else _PALETTE[i % len(_PALETTE)]
+        lo, med, hi = np.nanpercentile(cur, [2.5, 50, 97.5], axis=0)
+        ax1.fill_between(wk, lo, hi, color=c, alpha=0.2, lw=0)
+        ax1.plot(wk, med, color=c, label=f"{seq}: simulated median, 95% band")
+        pv = (pub_arms.get(trt) or {}).get(key) if trt else None
+        if pv is not None and design.scale_max == 10 and len(design.treatment_names()) == len(post.curves):
+            ci = (pub_ci.get(trt) or {}).get(key)
+            yerr = None if not ci else [[pv - ci[0]], [ci[1] - pv]]
+            ax1.errorbar([end_wk], [pv], yerr=yerr, fmt="o", color=c, mec="black", capsize=4,
+                         label=f"{trt}: published (95% CI)")
+    ax1.axhline(0, color="#333", lw=0.6)
+    ax1.set_xlabel("weeks")
+    ax1.set_ylabel(f"change from baseline (0-{design.scale_max})")
+    ax1.set_title("Visual predictive check: pain change by arm")
+    ax1.legend(fontsize=7, loc="lower left")
+    con = next((c for c in design.contrasts if design.endpoint(c.endpoint).kind == "change"),
+               design.contrasts[0] if design.contrasts else None)
+    if con is not None:
+        seq_a = next((q for q in post.curves if _first_treated(design, q)[0] == con.a), None)
+        seq_b = next((q for q in post.curves if _first_treated(design, q)[0] == con.b), None)
+        if seq_a and seq_b:
+            n = min(post.curves[seq_a].shape[1], post.curves[seq_b].shape[1])
+            eff = post.curves[seq_a][:, :n] - post.curves[seq_b][:, :n]
+            lo, med, hi = np.nanpercentile(eff, [2.5, 50, 97.5], axis=0)
+            ax2.fill_between(wk[:n], lo, hi, color="#1f77b4", alpha=0.2, lw=0)
+            ax2.plot(wk[:n], med, color="#1f77b4", label=f"simulated {con.a} − {con.b}: median, 95% band")
+            _, end_wk = _first_treated(design, seq_a)
+            pc = next((p for p in pub.get("contrasts") or [] if p.get("endpoint") == con.endpoint
+                       and design.endpoint(con.endpoint).kind == "change"), None)
+            if pc is not None and design.scale_max == 10:
+                ci = pc.get("ci95")
+                yerr = None if not ci else [[pc["difference"] - ci[0]], [ci[1] - pc["difference"]]]
+                ax2.errorbar([end_wk], [pc["difference"]], yerr=yerr, fmt="s", color="#b3261e", capsize=4,
+                             label="published difference (95% CI)")
+            ax2.axhline(0, color="#333", lw=0.6)
+            ax2.set_xlabel("weeks")
+            ax2.set_ylabel(f"difference in change (0-{design.scale_max})")
+            title = "LDN vs placebo effect over time"
+            if design.type != "parallel":
+                title += " (first period: sequences by first treatment)"
+            ax2.set_title(title, fontsize=10)
+            ax2.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return _fig_to_img(fig, "visual predictive check")
+
+
+def _posterior_html(post, design) -> str:
+    esc = html.escape
+
+    def pi(p) -> str:
+        if p.n == 0:
+            return "<td>–</td><td>–</td>"
+        lo, hi = p.interval(0.95)
+        return f"<td>{_fmt(float(np.median(p.values)), 3)}</td><td>[{_fmt(lo, 3)}, {_fmt(hi, 3)}]</td>"
+
+    rows = [
+        f"<tr><td>{esc(a)}</td><td>{esc(k)}</td>{pi(p)}</tr>"
+        for a, q in post.arms.items()
+        for k, p in q.items()
+    ]
+    rows += [f"<tr><td>{esc(c['a'])} − {esc(c['b'])}</td><td>{esc(c['endpoint'])} (difference)</td>"
+             f"{pi(c['difference'])}</tr>" for c in post.contrasts]
+    comp = []
+    for r in post.comparison:
+        cls = "" if r["within_pi95"] is None else ("ok" if r["within_pi95"] else "bad")
+        comp.append(f"<tr><td>{esc(r['quantity'])}</td><td>{_fmt(r['published'], 3)}</td>"
+                    f"<td>{_fmt(r.get('median'), 3)}</td><td>{_fmt(r['pi95'], 3)}</td>"
+                    f"<td>{_fmt(r['predictive_percentile'], 2)}</td>"
+                    f"<td class='{cls}'>{_fmt(r['within_pi95'])}</td></tr>")
+    out = [
+        '<section id="posterior"><h2>Posterior-predictive check</h2>',
+        f"<p>{post.draws} parameter draws × {post.replicates_per_draw} trials of this design each "
+        f"({post.draws * post.replicates_per_draw} predicted trials). Draws: {esc(post.kind)}. A predictive "
+        "interval says what a new trial of this design would report: parameter uncertainty plus "
+        "trial-to-trial sampling.</p>",
+        _posterior_figure(post, design),
+        "<table><tr><th>arm / contrast</th><th>quantity</th><th>predictive median</th><th>95% predictive "
+        "interval</th></tr>" + "".join(rows) + "</table>",
+    ]
+    if comp:
+        out.append("<p>Published result against the predictive distribution:</p><table><tr><th>quantity</th>"
+                   "<th>published</th><th>predictive median</th><th>95% PI</th><th>predictive percentile</th>"
+                   "<th>inside</th></tr>" + "".join(comp) + "</table>")
+    out.append("</section>")
+    return "".join(out)
+
+
 def _fmt(x: Any, nd: int = 2) -> str:
     if x is None:
         return "–"
@@ -424,6 +536,10 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
     parts.append("<ul>" + "".join(ul) + "</ul>")
     parts.append(_calibration_html())
     parts.append("</section>")
+
+    post = extra.get("posterior")
+    if post is not None:
+        parts.append(_posterior_html(post, d))
 
     prow = []
     for r in _parameter_rows():

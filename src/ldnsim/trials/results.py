@@ -366,6 +366,11 @@ class TrialResult:
     patients: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     analysis: str = "completers"
+    #: every replicate trial's arms and contrasts (not in the JSON; the posterior-predictive runner
+    #: pools them)
+    per_replicate_arms: dict[str, list[ArmResult]] = field(default_factory=dict)
+    per_replicate_contrasts: list[list[ContrastResult]] = field(default_factory=list)
+    per_replicate_ed50: list[float | None] = field(default_factory=list)
 
     @property
     def published(self) -> dict[str, Any]:

@@ -108,6 +108,7 @@ def run_trial(
             mechanism=mech.groups,
             patients=en.patients,
             analysis=design.analysis,
+            per_replicate_ed50=out.per_replicate_ed50,
         )
         t_model = None
     else:
@@ -128,6 +129,8 @@ def run_trial(
             mechanism=mech.groups,
             patients=en.patients,
             analysis=design.analysis,
+            per_replicate_arms=an.per_replicate_arms,
+            per_replicate_contrasts=an.per_replicate_contrasts,
         )
     res = replace(res, comparison=compare(res))
     res.timings = {"total": round(time.perf_counter() - t0, 3)}

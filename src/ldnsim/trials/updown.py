@@ -61,6 +61,7 @@ class UpDownOutcome:
     replicates: ReplicatesSummary
     waterfall: dict[str, np.ndarray]
     trajectories: dict[str, Trajectory]
+    per_replicate_ed50: list[float | None]
 
 
 def dose_levels(st_: TrialSettings) -> np.ndarray:
@@ -220,4 +221,5 @@ def analyse_up_and_down(st_: TrialSettings, en: Enrolment, dl: DoseLevels) -> Up
         replicates=replicates,
         waterfall=waterfall,
         trajectories=trajectories,
+        per_replicate_ed50=[t.ed50_mg for t in per_rep],
     )
