@@ -177,17 +177,17 @@ def run_posterior(
         )
         if progress:
             progress("draw", i + 1, draws)
-        for arm, reps in res.per_replicate_arms.items():
+        for arm, arm_reps in res.per_replicate_arms.items():
             slot = per_arm.setdefault(arm, {k: [] for k in ARM_KEYS})
-            for a in reps:
+            for arm_res in arm_reps:
                 for k in ARM_KEYS:
-                    slot[k].append(getattr(a, k))
-        for j, reps in enumerate(res.per_replicate_contrasts):
-            for c in reps:
-                per_con[j]["difference"].append(c.difference)
-                lo, hi = c.ci95
+                    slot[k].append(getattr(arm_res, k))
+        for j, con_reps in enumerate(res.per_replicate_contrasts):
+            for con in con_reps:
+                per_con[j]["difference"].append(con.difference)
+                lo, hi = con.ci95
                 per_con[j]["ci95_width"].append(None if lo is None or hi is None else hi - lo)
-                per_con[j]["sig"].append(c)
+                per_con[j]["sig"].append(con)
         if res.dose_finding is not None:
             ed50s.extend(res.per_replicate_ed50)
         for seq, cur in _change_curves(res).items():
@@ -199,8 +199,8 @@ def run_posterior(
         for a, slot in per_arm.items()
     }
     contrasts = []
-    for c, acc in zip(design.contrasts, per_con, strict=True):
-        fav = -1 if _base_kind(design, c.endpoint) == "change" else 1
+    for dc, acc in zip(design.contrasts, per_con, strict=True):
+        fav = -1 if _base_kind(design, dc.endpoint) == "change" else 1
         sig = [
             x.p_value is not None
             and x.p_value < 0.05
@@ -210,9 +210,9 @@ def run_posterior(
         ]
         contrasts.append(
             {
-                "a": c.a,
-                "b": c.b,
-                "endpoint": c.endpoint,
+                "a": dc.a,
+                "b": dc.b,
+                "endpoint": dc.endpoint,
                 "difference": _pred(acc["difference"]),
                 "ci95_width": _pred(acc["ci95_width"]),
                 "power": float(np.mean(sig)) if sig else None,
