@@ -109,7 +109,13 @@ REGIONS = {
            ("Twotram 100", "tramadol", "long"), ("Tramcet", "tramadol", "short")],
     "LatAm": [("Tylex 30 mg", "codeine", "short"), ("Tradol 50", "tramadol", "short"),
               ("Dimorf 10 mg", "morphine", "short")],
-    "cough/cold": [("Tussionex 5 mL q12h", "hydrocodone", "long"), ("Phensedyl", "codeine", "short")],
+    "WHO ATC N02A/R05DA": [
+        ("Palfium 5 mg", "dextromoramide", "short"), ("Vilan 5 mg", "nicomorphine", "short"),
+        ("Narphen 5 mg", "phenazocine", "short"), ("Burgodin 10 mg", "bezitramide", "long"),
+        ("Dalgan", "dezocine", "short"), ("thebacon syrup", "thebacon", "short"),
+    ],
+    "cough/cold": [("Tussionex 5 mL q12h", "hydrocodone", "long"), ("Phensedyl", "codeine", "short"),
+                   ("Triacin C 5 mL q6h", "codeine", "short"), ("Codicalm Sirup", "codeine", "short")],
 }
 REGION_ROWS = [(r, *row) for r, rows in REGIONS.items() for row in rows]
 
