@@ -10,7 +10,9 @@ first-order form). :func:`virtual_diaries` then draws for every virtual patient
   ``data/nof1/priors.yaml``) — responders (beta >= 30 % of their level) and non-responders both occur;
 - the untreated level (the model's untreated pain of that patient), the placebo response (expectation of
   the design x the patient's placebo responsiveness x the expectation course), slow fluctuation (OU) and
-  AR(1) rating noise from the realism parameters, ratings rounded to whole points and clipped to 0–10;
+  AR(1) rating noise from the realism parameters, both times a patient-specific variability factor drawn
+  from the noise-scale prior (patients differ in how much their ratings vary), ratings rounded to whole
+  points and clipped to 0–10;
 - missed diary days (completion rate) and dropout (weekly hazard).
 
 Not simulated: missed LDN doses changing the effect (the effect is slow; the model's curve is used as is).
@@ -112,13 +114,14 @@ def virtual_diaries(
     resp = np.maximum(rng.normal(1.0, p.placebo_sd_frac, n), 0.0)
     placebo = e * resp * level
     g = first_order(expect, p.placebo_onset_days, p.placebo_offset_days)
+    scale = np.exp(rng.normal(0.0, p.noise_scale_log_sd, n))[:, None]  # patients differ in variability
     latent = (
         level[:, None]
         - b[:, None] * shape[pick, :T]
         - placebo[:, None] * g[None, :]
-        + ou_process(rng, n, T, p.fluct_sd_nrs, p.fluct_tau_days)
+        + scale * ou_process(rng, n, T, p.fluct_sd_nrs, p.fluct_tau_days)
     )
-    y = np.round(np.clip(latent + ar1_noise(rng, n, T, p.diary_sd_nrs, p.diary_ar1), 0.0, 10.0))
+    y = np.round(np.clip(latent + scale * ar1_noise(rng, n, T, p.diary_sd_nrs, p.diary_ar1), 0.0, 10.0))
     comp = float(r["diary.completion"]) if completion is None else completion
     y[rng.random((n, T)) > comp] = np.nan
     drop = dropout_days(rng, n, T, dropout_per_week)
