@@ -9,14 +9,16 @@ stage).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import stats as st
 from .arms import EndpointTable
-from .design import TrialDesign
+from .design import Contrast, TrialDesign
 from .results import ArmResult, ContrastResult, ReplicateContrast, ReplicatesSummary
 
 __all__ = ["Analysis", "analyse", "arm_result", "analysed_mask", "BINARY_KINDS", "EFFECT_SIZE_KINDS"]
@@ -61,14 +63,14 @@ def _mean(x: np.ndarray) -> float | None:
     return float(x.mean()) if x.size else None
 
 
-def _mean_width(cis) -> float | None:
+def _mean_width(cis: Sequence[tuple[float | None, float | None]]) -> float | None:
     w = [hi - lo for lo, hi in cis if lo is not None and hi is not None]
     return float(np.mean(w)) if w else None
 
 
-def _nanmean_list(xs) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return float(np.mean(xs)) if xs else None
+def _nanmean_list(xs: Sequence[float | None]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return float(np.mean(vals)) if vals else None
 
 
 def patient_endpoints(design: TrialDesign) -> list[str]:
@@ -93,7 +95,7 @@ def arm_result(
     )
 
 
-def _effect_size(design: TrialDesign, ep_name: str, a: np.ndarray, b: np.ndarray) -> dict:
+def _effect_size(design: TrialDesign, ep_name: str, a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     """Cohen's d (difference of means / pooled SD) or d_z (mean within-patient difference / its SD)."""
     if design.endpoint(ep_name).kind == "cohens_dz":
         return st.cohens_dz(a, b)
@@ -101,10 +103,15 @@ def _effect_size(design: TrialDesign, ep_name: str, a: np.ndarray, b: np.ndarray
 
 
 def _contrast(
-    design: TrialDesign, c, table: EndpointTable, pts: pd.DataFrame, mask: np.ndarray, with_mixed: bool
+    design: TrialDesign,
+    c: Contrast,
+    table: EndpointTable,
+    pts: pd.DataFrame,
+    mask: np.ndarray,
+    with_mixed: bool,
 ) -> ContrastResult:
     ep = design.endpoint(c.endpoint)
-    src = ep.of if ep.kind in EFFECT_SIZE_KINDS else c.endpoint
+    src = ep.of if ep.kind in EFFECT_SIZE_KINDS and ep.of is not None else c.endpoint
     a = table.values[src][c.a]
     b = table.values[src][c.b]
     if ep.kind in EFFECT_SIZE_KINDS:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InputError
+from .design import Endpoint, Phase
 from .endpoints import endpoint_values
 from .enrol import Enrolment, TrialSettings
 from .measurement import Observed, missed_dose_mask, observe
@@ -77,7 +78,7 @@ class MechanismMeans:
         self._weights[group] = w0 + w
 
 
-def phase_window(phases, pdays, name: str) -> tuple[int, int]:
+def phase_window(phases: Sequence[Phase], pdays: Sequence[tuple[int, int]], name: str) -> tuple[int, int]:
     """(start, end) day of the phase called ``name``."""
     for (a, b), ph in zip(pdays, phases, strict=True):
         if ph.name == name:
@@ -85,14 +86,17 @@ def phase_window(phases, pdays, name: str) -> tuple[int, int]:
     raise InputError("endpoints.baseline_phase", f"no phase named {name!r}")
 
 
-def baseline_window(ep, phases, pdays, treatment: str | None = None) -> tuple[int, int]:
+def baseline_window(
+    ep: Endpoint, phases: Sequence[Phase], pdays: Sequence[tuple[int, int]], treatment: str | None = None
+) -> tuple[int, int]:
     """The baseline window of endpoint ``ep`` for ``treatment``: its ``baseline_phase``, or with
     ``baseline: per_period`` the untreated phase (run-in or washout) just before the treatment's (last)
     phase."""
     if ep.baseline == "per_period" and treatment is not None:
         last = max(i for i, ph in enumerate(phases) if ph.treatment == treatment)
         if last > 0 and phases[last - 1].treatment is None:
-            return pdays[last - 1]
+            a, b = pdays[last - 1]
+            return (a, b)
         raise InputError(
             "endpoints.baseline",
             f"per_period: the {treatment!r} phase does not follow an untreated phase",
@@ -101,7 +105,9 @@ def baseline_window(ep, phases, pdays, treatment: str | None = None) -> tuple[in
     return phase_window(phases, pdays, ep.baseline_phase)
 
 
-def last_phase_window(phases, pdays, treatment: str) -> tuple[int, int]:
+def last_phase_window(
+    phases: Sequence[Phase], pdays: Sequence[tuple[int, int]], treatment: str
+) -> tuple[int, int]:
     """(start, end) day of the last phase in which ``treatment`` is given."""
     win = None
     for (a, b), ph in zip(pdays, phases, strict=True):
@@ -112,7 +118,13 @@ def last_phase_window(phases, pdays, treatment: str) -> tuple[int, int]:
     return win
 
 
-def trajectory(diary: np.ndarray, latent: np.ndarray, scale_max: int, phases, pdays) -> Trajectory:
+def trajectory(
+    diary: np.ndarray,
+    latent: np.ndarray,
+    scale_max: int,
+    phases: Sequence[Phase],
+    pdays: Sequence[tuple[int, int]],
+) -> Trajectory:
     """Daily diary summary of a group on the design's scale."""
     f = scale_max / 10.0
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -200,7 +212,7 @@ def measure_group(
     return obs
 
 
-def _first_treatment(phases) -> str | None:
+def _first_treatment(phases: Sequence[Phase]) -> str | None:
     return next((ph.treatment for ph in phases if ph.treatment is not None), None)
 
 

@@ -27,8 +27,9 @@ def _arm_value(res: TrialResult, arm: str, key: str) -> float | None:
     a = res.arms.get(arm)
     if a is None:
         return None
-    if hasattr(a, key):
-        return getattr(a, key)
+    if key in ("pct_reduction_mean", "nrs_change_mean", "responder_rate"):
+        value: float | None = getattr(a, key)
+        return value
     return a.endpoints.get(key)
 
 
@@ -56,7 +57,7 @@ def compare(res: TrialResult) -> list[Comparison]:
     return out
 
 
-def _compare_contrast(rep: ReplicatesSummary, c: dict) -> list[Comparison]:
+def _compare_contrast(rep: ReplicatesSummary, c: dict[str, Any]) -> list[Comparison]:
     name = f"{c['a']}-{c['b']}.{c['endpoint']}"
     rc = next(
         (r for r in rep.contrasts or [] if (r.a, r.b, r.endpoint) == (c["a"], c["b"], c["endpoint"])), None

@@ -10,15 +10,16 @@ order, so the same seed gives the same patients.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..population import sample_population
-from .design import TrialDesign
+from .design import Phase, TrialDesign
 from .measurement import dropout_days, ou_process, realism_parameters
 from .model import phase_days, simulate_pain
 
@@ -59,7 +60,7 @@ class TrialSettings:
         """Mean placebo (expectation) fraction for the design's blinding."""
         return self.realism[f"placebo.expectation.{self.design.blinding}"]
 
-    def treated_flags(self, phases) -> list[bool]:
+    def treated_flags(self, phases: Sequence[Phase]) -> list[bool]:
         """Per phase: does the patient expect treatment (placebo expectation builds)? Blinded designs:
         every treatment phase; open label: only active treatments."""
         out = []
@@ -88,7 +89,7 @@ class Enrolment:
 
     @property
     def replicate(self) -> np.ndarray:
-        return self.patients["replicate"].to_numpy()
+        return np.asarray(self.patients["replicate"].to_numpy(), int)
 
 
 def realism_for(
@@ -208,7 +209,7 @@ def _counts(fractions: np.ndarray, n: int) -> np.ndarray:
     rem = n - k.sum()
     if rem > 0:
         k[np.argsort(-(raw - k), kind="stable")[:rem]] += 1
-    return k
+    return np.asarray(k, int)
 
 
 def allocate(fractions: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -302,7 +303,9 @@ def enrol(
     )
 
 
-def _sample_candidates(design: TrialDesign, n: int, rng: np.random.Generator, pop_kw: dict) -> pd.DataFrame:
+def _sample_candidates(
+    design: TrialDesign, n: int, rng: np.random.Generator, pop_kw: dict[str, Any]
+) -> pd.DataFrame:
     """Candidates of the design's condition (or of its mixed-condition population, by share)."""
     mix = design.population.conditions
     if not mix:
@@ -322,6 +325,6 @@ def _sample_candidates(design: TrialDesign, n: int, rng: np.random.Generator, po
     return out.drop(columns="_order").reset_index(drop=True)
 
 
-def _conditions(patients: pd.DataFrame, design: TrialDesign):
+def _conditions(patients: pd.DataFrame, design: TrialDesign) -> str | np.ndarray:
     """The condition argument for the model: the design's, or each patient's in a mixed population."""
     return design.condition if not design.population.conditions else patients["condition"]

@@ -19,7 +19,7 @@ The comparison with the published result checks arm values and, for each publish
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ class Predictive:
         }
 
 
-def _pred(xs) -> Predictive:
+def _pred(xs: Sequence[float | None]) -> Predictive:
     a = np.array([np.nan if x is None else x for x in xs], float)
     return Predictive(a[np.isfinite(a)])
 
@@ -114,7 +114,9 @@ class PosteriorResult:
         }
 
 
-def _split_draw(d: Mapping[str, float], system: Mapping[str, float], realism: Mapping[str, float]):
+def _split_draw(
+    d: Mapping[str, float], system: Mapping[str, float], realism: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, float]]:
     sys_o = {k: v for k, v in d.items() if k in system}
     real_o = {k: v for k, v in d.items() if k in realism and k not in system}
     return sys_o, real_o
@@ -155,8 +157,8 @@ def run_posterior(
     ps = load_parameter_set(variant)
     R = int(design.replicates if replicates is None else replicates)
     param_draws = ps.draws(draws, seed)
-    per_arm: dict[str, dict[str, list]] = {}
-    per_con: list[dict[str, list]] = [
+    per_arm: dict[str, dict[str, list[float | None]]] = {}
+    per_con: list[dict[str, list[Any]]] = [
         {"difference": [], "ci95_width": [], "sig": []} for _ in design.contrasts
     ]
     curves: dict[str, list[np.ndarray]] = {}
@@ -248,7 +250,9 @@ def compare_published(post: PosteriorResult) -> list[dict[str, Any]]:
     pub = post.design.published or {}
     out: list[dict[str, Any]] = []
 
-    def row(quantity: str, published: float, pred: Predictive, kind: str, extra: dict | None = None) -> None:
+    def row(
+        quantity: str, published: float, pred: Predictive, kind: str, extra: dict[str, Any] | None = None
+    ) -> None:
         if pred.n == 0:
             out.append(
                 {

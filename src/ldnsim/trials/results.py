@@ -104,7 +104,7 @@ class ContrastResult:
 
     @classmethod
     def from_stats(
-        cls, a: str, b: str, endpoint: str, res: dict, mixed: dict | None = None
+        cls, a: str, b: str, endpoint: str, res: dict[str, Any], mixed: dict[str, Any] | None = None
     ) -> ContrastResult:
         mm = None
         if mixed is not None:
@@ -242,7 +242,7 @@ class DoseFindingResult:
     ed50_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "ed50_mg_mean": self.ed50_mg_mean,
             "ed50_mg_median": self.ed50_mg_median,
             "ed50_mg_ci95_over_trials": list(self.ed50_mg_ci95_over_trials),
