@@ -16,3 +16,24 @@ def test_check_imports_no_numerical_stack():
     assert '"highest_severity": "critical"' in res.stdout
     heavy = res.stderr.rsplit("HEAVY:", 1)[1].strip()
     assert heavy == "", f"check imported {heavy}"
+
+
+def test_vocabulary_json_copy_is_the_validated_document(tmp_path, monkeypatch):
+    from ldnsim.clinical import _doccache
+    from ldnsim.data import load_yaml
+
+    monkeypatch.setenv("LDNSIM_CACHE_DIR", str(tmp_path))
+    _doccache.cached_doc.cache_clear()
+    first = _doccache.cached_doc("clinical/vocabulary.yaml")  # writes the copy
+    copies = list(tmp_path.glob("clinical_vocabulary.yaml.*.json"))
+    assert len(copies) == 1 and first == load_yaml("clinical/vocabulary.yaml")
+    _doccache.cached_doc.cache_clear()
+    assert _doccache.cached_doc("clinical/vocabulary.yaml") == first  # read back from the copy
+    # a copy whose hash does not match the data file is never used
+    copies[0].rename(tmp_path / "clinical_vocabulary.yaml.000000000000000000000000.json")
+    _doccache.cached_doc.cache_clear()
+    assert _doccache.cached_doc("clinical/vocabulary.yaml") == first
+    monkeypatch.setenv("LDNSIM_CACHE_DIR", "off")
+    _doccache.cached_doc.cache_clear()
+    assert _doccache.cached_doc("clinical/vocabulary.yaml") == first
+    _doccache.cached_doc.cache_clear()

@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from ..errors import InputError
@@ -122,6 +121,7 @@ def render_text(res) -> str:
 
 def render_posterior_text(post) -> str:
     """Human-readable predictive distributions of a :class:`~ldnsim.trials.posterior.PosteriorResult`."""
+    import numpy as np  # lazy: `ldnsim check` and the other commands start without numpy
 
     def pi(p) -> str:
         if p.n == 0:

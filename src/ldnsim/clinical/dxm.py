@@ -19,7 +19,8 @@ import re
 from functools import cache
 from typing import Any
 
-from ..data import load_yaml, value_of
+from ..data import value_of
+from ._doccache import cached_doc
 from .rules import RANK, rules, source_list
 
 __all__ = ["daily_dose_mg", "apply_dxm_rules", "dxm_data"]
@@ -38,7 +39,7 @@ _TIMES = [
 
 @cache
 def dxm_data() -> dict[str, Any]:
-    return load_yaml("clinical/dxm.yaml")
+    return cached_doc("clinical/dxm.yaml")
 
 
 def daily_dose_mg(text: str) -> tuple[float | None, str]:

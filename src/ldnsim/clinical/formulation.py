@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from ..data import load_yaml
 from .vocabulary import Match, normalise
 
 __all__ = ["Cue", "detect_formulation", "pk_formulation", "formulation_data", "PRECEDENCE"]
@@ -54,7 +53,9 @@ class Cue:
 @cache
 def formulation_data() -> dict[str, Any]:
     """kinds, words (phrase → kind), brands (normalised name/alias → (name, spec)), max phrase length."""
-    doc = load_yaml("clinical/vocabulary.yaml")
+    from ._doccache import cached_doc
+
+    doc = cached_doc("clinical/vocabulary.yaml")
     kinds = dict(doc["formulation_kinds"])
     words: dict[str, str] = {}
     for kind, phrases in (doc.get("formulation_words") or {}).items():

@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from ..data import load_yaml, value_of
+from ..data import value_of
 from ..errors import InputError
+from ._doccache import cached_doc
 
 __all__ = ["cautions_for", "monitoring_doc", "HEPATIC_CHOICES"]
 
@@ -19,7 +20,7 @@ HEPATIC_CHOICES = ("none", "mild", "moderate", "severe", "cirrhosis", "acute")
 
 @cache
 def monitoring_doc() -> dict:
-    return load_yaml("clinical/monitoring.yaml")
+    return cached_doc("clinical/monitoring.yaml")
 
 
 def _sources(ids: list[str]) -> list[dict]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from .._disclaimer import DISCLAIMER
-from ..data import load_yaml
 from ..errors import DataFileError
+from ._doccache import cached_doc
 
 __all__ = ["SEVERITIES", "RANK", "rules", "sources", "source_list", "max_severity", "DISCLAIMER"]
 
@@ -19,7 +19,7 @@ RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 @cache
 def _doc() -> dict:
-    doc = load_yaml("clinical/rules.yaml")
+    doc = cached_doc("clinical/rules.yaml")
     for rid, r in doc["rules"].items():
         if r.get("severity") not in RANK:
             raise DataFileError(

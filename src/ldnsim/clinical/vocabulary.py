@@ -18,8 +18,6 @@ from functools import cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from ..data import load_yaml
-
 __all__ = [
     "Name",
     "Match",
@@ -380,4 +378,6 @@ class Vocabulary:
 @cache
 def vocabulary() -> Vocabulary:
     """The shipped vocabulary (cached)."""
-    return Vocabulary(load_yaml("clinical/vocabulary.yaml"))
+    from ._doccache import cached_doc
+
+    return Vocabulary(cached_doc("clinical/vocabulary.yaml"))
