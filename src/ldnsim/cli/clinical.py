@@ -122,7 +122,15 @@ def _patient_opts():
 _P = _patient_opts()
 
 
-def _echo_references(items: list[dict]) -> None:
+def _ref_numbers(items: object) -> tuple[list[dict], dict[str, int]]:
+    """Every reference in ``items`` once, and its number by url+cite."""
+    from ..clinical.references import collect
+
+    refs = collect(items)
+    return refs, {r["url"] + r["cite"]: i for i, r in enumerate(refs, 1)}
+
+
+def _echo_references(items: object) -> None:
     """Evidence grades explained once, then each reference once (numbered in order of first use)."""
     from ..clinical.references import collect, grade_legend
 
@@ -181,18 +189,19 @@ def hold(
     typer.echo(r["plain"])
     typer.echo(f"  (hold {r['hold_days']:g} days = {r['hold_hours']:g} h; basis: {r['basis']})")
     typer.echo(f"Why: {r['why']}")
+    parts = [doc["guidance"], doc["depot"]]
+    _, num = _ref_numbers(parts)
     if doc["guidance"]:
         typer.echo("Published guidance:")
         for g in doc["guidance"]:
             mark = "used" if g["used"] else ("UNVERIFIED, not used" if g["unverified"] else "other dose band")
-            typer.echo(
-                f"  {g['hours']:g} h [{g['evidence']}] {g['claim']} — {g['sources'][0]['url']} ({mark})"
-            )
+            refs = " ".join(f"[{num[s_['url'] + s_['cite']]}]" for s_ in g["sources"])
+            typer.echo(f"  {g['hours']:g} h [{g['evidence']}] {g['claim']} {refs} ({mark})")
     if doc["depot"]:
         d = doc["depot"]
-        typer.echo(f"ER injection: {d['hold_days_lo']:g}–{d['hold_days_hi']:g} days from the last injection:")
-        for s_ in d["sources"]:
-            typer.echo(f"  {s_['cite']} <{s_['url']}>")
+        refs = " ".join(f"[{num[s_['url'] + s_['cite']]}]" for s_ in d["sources"])
+        span = f"{d['hold_days_lo']:g}–{d['hold_days_hi']:g}"
+        typer.echo(f"ER injection: {span} days from the last injection {refs}")
     m = doc["model"]
     if m.get("available"):
         typer.echo(
@@ -203,6 +212,7 @@ def hold(
         typer.echo(f"  Model detail: not run ({m['reason']})")
     for n in doc["notes"]:
         typer.echo(f"Note: {n}")
+    _echo_references(parts)
     typer.echo(DISCLAIMER)
 
 
@@ -259,11 +269,13 @@ def restart(
         + (" (conservative fallback)" if pk.get("fallback") else "")
     )
     lab = doc["label_rule"]
+    parts = [lab["provenance"], doc["screen"]["sources"]]
+    _, num = _ref_numbers(parts)
     typer.echo(f"Label rule: {lab['days_lo']:g}–{lab['days_hi']:g} days [{lab['evidence']}]")
     for p in lab["provenance"]:
         typer.echo(
             f"  {p['end']}: "
-            + (f"ASSUMED — {p['reason']}" if p.get("assumed") else f"{p['cite']} <{p['url']}>")
+            + (f"ASSUMED — {p['reason']}" if p.get("assumed") else f"[{num[p['url'] + p['cite']]}]")
         )
     m = doc["model"]
     typer.echo(
@@ -273,6 +285,7 @@ def restart(
     )
     for n in doc["notes"]:
         typer.echo(f"Note: {n}")
+    _echo_references(parts)
     typer.echo(DISCLAIMER)
 
 

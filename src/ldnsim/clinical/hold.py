@@ -82,7 +82,9 @@ def dose_band(dose_mg: float) -> str:
 
 
 def _source(entry: dict) -> list[dict]:
-    return [{"cite": s["cite"], "url": s["url"]} for s in entry.get("source") or []]
+    grade = entry.get("grade")
+    return [{"cite": s["cite"], "url": s["url"], **({"grade": grade} if grade else {})}
+            for s in entry.get("source") or []]
 
 
 # ------------------------------------------------------------------------------------------------ stage 1

@@ -83,7 +83,9 @@ def _label_rows(w: dict, cat: str) -> dict:
         if e.get("assumed"):
             prov.append({"end": end, "assumed": True, "reason": " ".join(str(e["reason"]).split())})
         else:
-            prov += [{"end": end, "cite": s["cite"], "url": s["url"]} for s in e["source"]]
+            prov += [
+                {"end": end, "cite": s["cite"], "url": s["url"], "grade": r["grade"]} for s in e["source"]
+            ]
     return {
         "category": cat,
         "days_lo": float(value_of(r["lo"])),
