@@ -72,7 +72,9 @@ def typical_value(
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    from .units import check_seed
+
+    return np.random.default_rng(check_seed(seed))
 
 
 def sample_population(

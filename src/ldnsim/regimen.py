@@ -492,25 +492,19 @@ class Regimen:
     @classmethod
     def from_yaml(cls, text_or_path: str | Path) -> Regimen:
         """Load YAML text or a ``.yaml``/``.yml`` file path (see the module docstring for the format)."""
-        import yaml
-
         if isinstance(text_or_path, Path) or (
             isinstance(text_or_path, str)
             and "\n" not in text_or_path
             and text_or_path.strip().lower().endswith((".yaml", ".yml"))
         ):
-            p = Path(text_or_path)
-            try:
-                text = p.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InputError("regimen.file", f"cannot read {p}: {exc.strerror}", value=str(p)) from None
+            from ._io import read_text_bounded
+
+            text = read_text_bounded(Path(text_or_path), "regimen.file")
         else:
             text = str(text_or_path)
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError("regimen.yaml", f"not valid YAML: {exc}") from None
-        return _from_doc(doc)
+        from ._io import loads_yaml  # bounded depth, no aliases, finite numbers
+
+        return _from_doc(loads_yaml(text, "regimen.yaml"))
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical mapping; ``Regimen.from_dict(r.to_dict())`` gives the same events."""
@@ -1351,15 +1345,30 @@ def _parse_chain(text: str) -> list[RegimenItem]:
     return items
 
 
+MAX_REGIMEN_CHARS = 4000  # a long titration in words is < 500 characters
+
+
 def parse_regimen(text: str) -> Regimen:
     """Parse the regimen text form (module docstring; docs/regimens.md) into a :class:`Regimen`."""
     if not isinstance(text, str) or not text.strip():
         raise InputError(
             "regimen", "empty regimen text", accepted="e.g. 'naltrexone 4.5 mg nightly'", value=text
         )
+    if len(text) > MAX_REGIMEN_CHARS:
+        raise InputError(
+            "regimen", "text too long", accepted=f"at most {MAX_REGIMEN_CHARS:,} characters",
+            value=text[:40] + "…",
+        )
+    # Runs of whitespace collapse to one space (new lines kept: they separate co-medications). The
+    # splitting patterns below (``\s*,?\s*then``) are super-linear in a whitespace run; this keeps the
+    # parse linear in the text length.
+    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
     items: list[RegimenItem] = []
     for part in _split_top(text):
         items.extend(_parse_chain(part))
+    if not items:
+        raise InputError("regimen", "no medication in the text", accepted="e.g. 'naltrexone 4.5 mg nightly'",
+                         value=text[:40])
     return Regimen(tuple(items))
 
 

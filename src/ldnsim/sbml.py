@@ -576,7 +576,9 @@ def export_sbml(model_description: ModelSpec | Any, path: str | Path) -> Path:
     out = Path(path)
     if out.parent and not out.parent.exists():
         raise InputError("OUT", "directory does not exist", value=str(out.parent))
-    out.write_text(text, encoding="utf-8")
+    from ._io import atomic_write_text
+
+    atomic_write_text(out, text)
     return out
 
 

@@ -122,6 +122,10 @@ def _daily(x: np.ndarray, per_day: int) -> np.ndarray:
     return x[: n * per_day].reshape(n, per_day, *x.shape[1:]).mean(axis=1)
 
 
+MAX_N_SUB = 1440  # one driver sample a minute at the daily step
+MAX_SAMPLES = 50_000_000  # patients × steps × n_sub: memory bound of the reference integrator
+
+
 def simulate(
     regimen: Any = None,
     condition: str = "fibromyalgia",
@@ -185,16 +189,24 @@ def simulate(
     days_f = _check_days(days)
     if output not in ("daily", "hourly"):
         raise InputError("output", f"unknown output {output!r}", accepted="daily or hourly", value=output)
-    if not (dt_h > 0 and (24.0 / dt_h) == int(24.0 / dt_h)):
-        raise InputError("dt_h", "must divide 24 h", accepted="24, 12, 8, 6, 4, 3, 2, 1 …", value=dt_h)
-    if int(n_sub) < 1:
-        raise InputError("n_sub", "must be ≥ 1", value=n_sub)
+    if not (isinstance(dt_h, int | float) and 0.25 <= dt_h <= 24 and (24.0 / dt_h) == int(24.0 / dt_h)):
+        raise InputError("dt_h", "must divide 24 h", accepted="24, 12, 8, 6, 4, 3, 2, 1, 0.5, 0.25",
+                         value=dt_h)
+    if isinstance(n_sub, bool) or not isinstance(n_sub, int | np.integer) or not 1 <= n_sub <= MAX_N_SUB:
+        raise InputError("n_sub", "out of range", accepted=f"an integer 1-{MAX_N_SUB}", value=n_sub)
     n_sub = int(n_sub)
     n_days = int(np.ceil(days_f))
     steps_per_day = int(round(24.0 / dt_h))
     n_steps = n_days * steps_per_day
     cond = condition_params(condition)
     n_pat, cov, overrides, esr, used = _patient_table(patients, params)
+    if n_pat * n_steps * n_sub > MAX_SAMPLES:  # bounded memory: one float64 driver array ≤ 400 MB
+        raise InputError(
+            "patients",
+            "patients × days × samples per day too large for the reference integrator",
+            accepted=f"≤ {MAX_SAMPLES:.0e} driver samples (here {n_pat} × {n_steps} × {n_sub}); larger "
+            "populations: engine='numpy'|'jax'|'dask' (streamed) or ldnsim population-trial",
+        )
     if esr is None and esr_mm_h is not None:
         esr = np.full(n_pat, float(esr_mm_h))
     p = resolve_params(cond, n_pat, overrides=overrides, esr_mm_h=esr, variant=variant)

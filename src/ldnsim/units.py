@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from .errors import InputError
 
 __all__ = ["parse_mass", "parse_duration", "parse_concentration", "parse_rate", "check_range"]
@@ -170,6 +172,8 @@ def parse_concentration(
     if not m or m.group("unit") not in VOLUME_UNITS:
         raise InputError(field, f"unknown volume unit {vol!r}", accepted=accepted, value=text)
     per = float(m.group("num") or 1.0) * VOLUME_UNITS[m.group("unit")]
+    if not (math.isfinite(per) and per > 0):
+        raise InputError(field, "the volume must be a positive number", accepted=accepted, value=text)
     mg = parse_mass(mass, field, lo=0.0, hi=1e6)
     return check_range(field, mg / per, lo, hi, "mg/mL")
 
@@ -186,3 +190,35 @@ def parse_rate(text: str, field: str = "rate", *, lo: float = 0.0, hi: float = 1
         raise InputError(field, f"unknown time unit {per!r}", accepted=accepted, value=text)
     mg = parse_mass(mass, field, lo=0.0, hi=1e6)
     return check_range(field, mg / TIME_UNITS[per], lo, hi, "mg/h")
+
+
+SEED_MAX = 2**63 - 1
+_ACCEPT_SEED = f"an integer 0-{SEED_MAX}"
+
+
+def check_seed(seed: object, field: str = "seed") -> int | None:
+    """A random seed: ``None`` or an integer ``0 ≤ seed ≤ 2**63-1`` (numpy refuses negative seeds)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InputError(field, "must be an integer", accepted=_ACCEPT_SEED, value=seed)
+    if not 0 <= int(seed) <= SEED_MAX:
+        raise InputError(field, "out of range", accepted=_ACCEPT_SEED, value=int(seed))
+    return int(seed)
+
+
+# Calendar dates in clinical planning: far enough either side of today for any real patient, and
+# leaving room for the planning arithmetic (weeks of titration, months of washout) without overflow.
+DATE_MIN = (1900, 1, 1)
+DATE_MAX = (2199, 12, 31)
+_ACCEPT_DATE = f"a date between {DATE_MIN[0]}-01-01 and {DATE_MAX[0]}-12-31"
+
+
+def check_date(value, field: str):
+    """Raise InputError unless a ``date``/``datetime`` lies within 1900-01-01 … 2199-12-31."""
+    import datetime as _dt
+
+    d = value.date() if isinstance(value, _dt.datetime) else value
+    if not (_dt.date(*DATE_MIN) <= d <= _dt.date(*DATE_MAX)):
+        raise InputError(field, "date out of range", accepted=_ACCEPT_DATE, value=value.isoformat())
+    return value

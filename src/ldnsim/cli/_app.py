@@ -42,10 +42,56 @@ def _to_jsonable(obj: Any) -> Any:
     return obj
 
 
+def _can_encode(stream: Any, sample: str = "μ—≤→") -> bool:
+    try:
+        sample.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def emit_json(doc: Any) -> None:
-    """Print one JSON document on stdout. Refuses NaN/inf (never a silent NaN in output)."""
-    sys.stdout.write(json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False) + "\n")
+    """Print one JSON document on stdout. Refuses NaN/inf (never a silent NaN in output).
+
+    The whole document is built first and written with one call, so a failure while building it leaves
+    stdout empty rather than half a document. On a stream that cannot encode Unicode (``LANG=C``,
+    ``PYTHONIOENCODING=ascii``) non-ASCII characters are written as JSON ``\\u`` escapes: the same
+    document, still valid JSON.
+    """
+    text = json.dumps(
+        _to_jsonable(doc), ensure_ascii=not _can_encode(sys.stdout), allow_nan=False
+    ) + "\n"
+    sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _prepare_streams() -> None:
+    """On an ASCII-only locale, write what cannot be encoded as ``\\uXXXX`` instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        if not _can_encode(stream) and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a closed or exotic stream
+                pass
+
+
+def _check_argv(argv: list[str]) -> None:
+    """Arguments that are not valid UTF-8 (decoded by Python as lone surrogates) are refused, never
+    echoed raw into the output."""
+    from .._io import check_text
+
+    for i, a in enumerate(argv):
+        check_text(a, f"argument {i + 1} ({a.encode('utf-8', 'backslashreplace').decode('ascii')[:40]})")
+
+
+def _stdout_closed() -> int:
+    """The reader went away (``ldnsim ... | head -c1``): stop quietly, exit like a SIGPIPE'd program."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+    return 141
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -60,15 +106,30 @@ def run(argv: list[str] | None = None) -> int:
     Usage errors are handled by typer/click in standalone mode (exit 2); ldnsim's own errors
     (``InputError`` → 2, ``SolverError`` → 1) are printed as one line on stderr.
     """
+    import click
+
     from . import _register  # every command module registers itself on `app`
 
     _register()
+    _prepare_streams()
     try:
+        _check_argv(list(sys.argv[1:] if argv is None else argv))
         app(args=argv, standalone_mode=True)
     except LdnsimError as exc:
         sys.stderr.write(f"ldnsim: error: {exc}\n")
         return exc.exit_code
+    except BrokenPipeError:
+        return _stdout_closed()
+    except KeyboardInterrupt:
+        sys.stderr.write("ldnsim: interrupted\n")
+        return 130
     except SystemExit as exc:
+        ctx = exc.__context__
+        if isinstance(ctx, click.exceptions.Abort) and isinstance(ctx.__context__, KeyboardInterrupt):
+            sys.stderr.write("ldnsim: interrupted\n")  # click printed "Aborted!"; the shell convention is 130
+            return 130
+        if isinstance(ctx, BrokenPipeError):  # click turns EPIPE into exit 1
+            return _stdout_closed()
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else 2

@@ -149,7 +149,10 @@ def _plot(doc: dict, path: Path) -> None:
     ax2.set_xlabel("time after dose (h)")
     ax2.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    from .._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format=path.suffix.lower().lstrip("."))
     plt.close(fig)
 
 
@@ -193,10 +196,9 @@ def pk_cmd(
 ) -> None:
     """Single-dose PK (Cmax, Tmax, t½, AUC per analyte) and receptor occupancy over time."""
     if plot is not None:
-        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise InputError("--plot", "unsupported file type", accepted=".png, .svg, .pdf", value=str(plot))
-        if not plot.resolve().parent.is_dir():
-            raise InputError("--plot", "folder does not exist", value=str(plot.parent))
+        from .._io import check_output_path
+
+        plot = check_output_path(plot, "--plot", (".png", ".svg", ".pdf"))
     doc = pk_report(drug, dose, formulation, hours, weight, hepatic, egfr, cyp2d6)
     if plot is not None:
         _plot(doc, plot)

@@ -40,8 +40,10 @@ def population_trial(
     _check_engine(engine)
     if variant not in ("full", "mu-only"):
         raise InputError("--variant", "unknown model variant", accepted="full, mu-only", value=variant)
-    if plot is not None and plot.suffix.lower() != ".png":
-        raise InputError("--plot", "must be a .png file", value=str(plot))
+    if plot is not None:  # before the run: a bad path fails fast, and no folder is created
+        from .._io import check_output_path
+
+        plot = check_output_path(plot, "--plot", (".png",))
     arms = [parse_arm(a) for a in arm] if arm else None
     show = (not json_out and sys.stderr.isatty()) if progress is None else progress
     res = run_population_trial(arms, condition, patients, days, engine=engine, seed=seed, paired=paired,

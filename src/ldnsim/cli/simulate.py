@@ -44,7 +44,10 @@ def _plot(ds, path: Path) -> None:
     for d in sorted({float(x) / 24.0 for x in ds["dose_time_h"].values})[:1]:
         axes[0].axvline(d, color="grey", lw=0.5)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    from .._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -62,7 +65,11 @@ def simulate_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Simulate pain and the neuroimmune mechanism under a regimen (daily means)."""
+    from .._io import check_output_path
     from ..simulate import simulate
+
+    if plot is not None:  # before the run: a bad path fails fast, and no folder is created
+        plot = check_output_path(plot, "--plot", (".png",))
 
     ds = simulate(regimen or None, condition=condition, days=days, variant=variant, esr_mm_h=esr)
     from ..system import STATE_NAMES

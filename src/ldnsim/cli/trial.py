@@ -167,8 +167,10 @@ def trial(
 ) -> None:
     """Run a virtual clinical trial of a design and compare it with the published result."""
     _check_engine(engine)
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise InputError("--report", "must be an .html file", value=str(report))
+    if report is not None:  # before the run: a bad path fails fast, and no folder is created
+        from .._io import check_output_path
+
+        report = check_output_path(report, "--report", (".html", ".htm"))
     from ..trials.posterior import MAX_DRAWS
 
     if posterior and not 2 <= draws <= MAX_DRAWS:
@@ -231,7 +233,14 @@ def demo(
     from ..trials.report import write_report
     from ..trials.run import run_trial
 
-    out.mkdir(parents=True, exist_ok=True)
+    from .._io import atomic_write_text
+
+    if not out.parent.is_dir():  # --out itself is created (the user asked for it), never its parents
+        raise InputError("--out", "parent folder does not exist (ldnsim does not create it)", value=str(out))
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise InputError("--out", f"cannot create folder: {exc.strerror}", value=str(out)) from None
     res = _run(
         "younger2013", None, None, seed, "full", None, show_progress=not json_out and sys.stderr.isatty()
     )
@@ -242,9 +251,8 @@ def demo(
     from ._app import _to_jsonable
 
     doc = res.to_json()
-    json_path.write_text(
-        json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False, indent=1) + "\n",
-        encoding="utf-8",
+    atomic_write_text(
+        json_path, json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False, indent=1) + "\n"
     )
     if json_out:
         emit_json(

@@ -37,7 +37,9 @@ def population_occupancy(
     from ..pk import Covariates, load_drug, sample_eta, simulate_pk  # lazy: clinical commands start fast
     from ..receptors import occupancy
 
-    rng = np.random.default_rng(seed)
+    from ..units import check_seed
+
+    rng = np.random.default_rng(check_seed(seed))
     eta: dict[str, np.ndarray] = {}
     for d in drugs:
         try:

@@ -74,6 +74,8 @@ def compound_spec(
         )
     if form not in FORMS:
         raise InputError("form", "unknown form", accepted="|".join(FORMS), value=form)
+    if concentration is not None and form != "liquid":  # as titrate: never silently ignored
+        raise InputError("concentration", "only applies to --form liquid", value=concentration)
     if not (1 <= int(days) <= 180):
         raise InputError("days", "out of range", accepted="1-180 days of supply", value=days)
     band = "LDN" if dose_mg >= 1.0 else ("VLDN" if dose_mg >= 1e-3 else "ULDN")

@@ -11,7 +11,6 @@ raises :class:`~ldnsim.errors.InputError` naming the field (``fhir.entry[2].reso
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +47,9 @@ def atc_opioid_class(code: str) -> str | None:
 
 
 def load_bundle(path: str | Path) -> Any:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError("fhir", "file not found", value=str(path)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("fhir", f"cannot read file: {exc}", value=str(path)) from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            "fhir", f"not valid JSON ({exc.msg} at line {exc.lineno})", accepted="a FHIR Bundle in JSON"
-        ) from exc
+    from .._io import load_json_file  # a regular file, bounded size and depth (never /dev/zero or a FIFO)
+
+    return load_json_file(Path(path), "fhir")
 
 
 def _concept_texts(cc: Any, where: str) -> list[str]:

@@ -37,11 +37,14 @@ def _parse_date(text: str | None) -> date:
         return date.today()
     s = str(text).strip()
     try:
-        return datetime.fromisoformat(s).date() if "T" in s else date.fromisoformat(s)
+        d = datetime.fromisoformat(s).date() if "T" in s else date.fromisoformat(s)
     except ValueError:
         raise InputError(
             "start_date", "cannot be parsed as an ISO 8601 date", value=text, accepted="e.g. 2026-12-01"
         ) from None
+    from ..units import check_date
+
+    return check_date(d, "start_date")
 
 
 def nice_concentration(smallest_dose_mg: float, min_volume_ml: float) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, UnknownNameError
@@ -44,7 +43,7 @@ PRESETS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Treatment(_Strict):
@@ -208,6 +207,16 @@ class TrialDesign(_Strict):
     realism: Realism = Realism()
     published: dict[str, Any] | None = None
     notes: str = ""
+
+    @field_validator("published")
+    @classmethod
+    def _published_finite(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The published block is free-form, but every number in it must be finite (it reaches the output)."""
+        from .._io import check_tree
+
+        if v is not None:
+            check_tree(v, "published", max_depth=16)  # InputError is a ValueError: pydantic reports it
+        return v
 
     @field_validator("treatments")
     @classmethod
@@ -418,14 +427,9 @@ def load_design(preset_or_file: str | Path) -> TrialDesign:
             if path.suffix in (".yaml", ".yml", ".json") or "/" in key:
                 raise InputError("design", "file not found", value=key)
             raise UnknownNameError("preset", key, PRESETS)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path.name}", f"not valid YAML{where}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("design", f"cannot read file: {exc}", value=key) from None
+    from .._io import load_yaml_file  # regular file, bounded size/depth, no aliases, finite numbers
+
+    doc = load_yaml_file(path, path.name)
     return design_from_dict(doc, source=path.name)
 
 

@@ -137,6 +137,9 @@ def settle(
         raise InputError(
             "variant", "unknown model variant", accepted=", ".join(variant_names()), value=variant
         )
+    from ..units import check_seed
+
+    seed = check_seed(seed)  # numpy refuses negative seeds: exit 2 naming the field, not a ValueError
     n = int(design.patients if patients is None else patients)
     R = int(design.replicates if replicates is None else replicates)
     if not 1 <= n <= MAX_PATIENTS:

@@ -217,7 +217,10 @@ class PopulationTrialResult:
         bx.set_ylim(0, 10)
         bx.set_ylabel("final pain: median and quartiles")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        from .._io import atomic_path
+
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
         plt.close(fig)
 
 
@@ -277,6 +280,9 @@ def run_population_trial(
     if n_sub not in N_SUB_CHOICES:
         raise InputError("n_sub", "driver samples per day must divide the day into even parts",
                          accepted=", ".join(map(str, N_SUB_CHOICES)), value=n_sub)
+    from ..units import check_seed
+
+    seed = check_seed(seed)
     own = isinstance(engine, str)  # an engine made here is closed here (a dask cluster), a given one is not
     eng = get_engine(engine) if own else engine
     reducer = ChangeReducer()

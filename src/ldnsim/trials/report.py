@@ -574,7 +574,8 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
 def write_report(res: TrialResult, path, extra: dict | None = None) -> str:
     from pathlib import Path
 
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(render_report(res, extra), encoding="utf-8")
+    from .._io import atomic_write_text, check_output_path
+
+    p = check_output_path(Path(path), "report", (".html", ".htm"))  # never creates folders
+    atomic_write_text(p, render_report(res, extra))  # a killed run never truncates a good report
     return str(p)
