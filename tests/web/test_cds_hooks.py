@@ -225,21 +225,6 @@ BAD = [
         "ldn-opioid-order-select",
         "context.selections",
     ),
-    (
-        {
-            "hook": "patient-view",
-            "hookInstance": "x",
-            "context": {"patientId": PID},
-            "prefetch": {
-                "medications": {
-                    "resourceType": "Bundle",
-                    "entry": [{"resource": {"resourceType": "MedicationRequest"}}],
-                }
-            },
-        },
-        "ldn-opioid-patient-view",
-        "prefetch.medications.entry[0]",
-    ),
 ]
 
 
@@ -304,3 +289,179 @@ def test_ldnsim_serve_subprocess():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# ----------------------------------------------------------------------------------------------- issue 16
+PV = "cds-services/ldn-opioid-patient-view"
+LDN = mr("ldn", "naltrexone 4.5 mg capsule nightly")
+OXY = mr("oxy", "oxycodone 5 mg q6h prn")
+
+def _nested(n):
+    x: list = []
+    for _ in range(n):
+        x = [x]
+    return x
+
+
+# one malformed resource each (the issue's 500s), beside a valid LDN and a valid opioid
+MALFORMED = [
+    ("dosageInstruction-int", [{**mr("bad", "tramadol 50 mg"), "dosageInstruction": 5}]),
+    ("contained-int", [{"resourceType": "MedicationRequest", "id": "bad", "contained": 5,
+                        "medicationReference": {"reference": "#m1"}}]),
+    ("ingredient-int", [{"resourceType": "Medication", "id": "m2", "ingredient": 5},
+                        {"resourceType": "MedicationRequest", "id": "bad",
+                         "medicationReference": {"reference": "Medication/m2"}}]),
+    ("no-medication", [{"resourceType": "MedicationRequest", "id": "bad"}]),
+    ("coding-str", [{"resourceType": "MedicationRequest", "id": "bad",
+                     "medicationCodeableConcept": {"coding": "x"}}]),
+    ("deep", [{**mr("bad", "codeine"), "note": [{"text": "x", "extension": _nested(40)}]}]),
+    ("long-text", [mr("bad", "morphine " + "x" * 150_000)]),
+]
+
+
+def _pv(entries, extra_entries=()):
+    b = bundle(*entries)
+    b["entry"] += list(extra_entries)
+    return {"hook": "patient-view", "hookInstance": "i-1", "context": {"patientId": PID},
+            "prefetch": {"medications": b}}
+
+
+@pytest.mark.parametrize("bad", [m[1] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_one_bad_resource_never_hides_the_critical_cards(base_url, bad):
+    res = httpx.post(f"{base_url}/{PV}", json=_pv([LDN, OXY, *bad]), timeout=30)
+    assert res.status_code == 200, res.text
+    cards = res.json()["cards"]
+    for c in cards:
+        check_card(c)
+    assert cards[0]["indicator"] == "critical" and "oxycodone" in cards[0]["summary"]
+    unread = [c for c in cards if c["summary"].startswith("Could not read MedicationRequest/bad")]
+    assert len(unread) == 1 and unread[0]["indicator"] == "warning"  # shown, never skipped silently
+
+
+def test_fullurl_list_in_entry_is_isolated(base_url):
+    med = {"fullUrl": [], "resource": {"resourceType": "Medication", "id": "m9", "fullUrl": []}}
+    res = httpx.post(f"{base_url}/{PV}", json=_pv([LDN, OXY], [med]), timeout=30)
+    assert res.status_code == 200 and res.json()["cards"][0]["indicator"] == "critical"
+
+
+def test_prefetch_that_is_not_a_bundle_is_a_card_not_an_error(base_url):
+    body = {"hook": "order-sign", "hookInstance": "i-2", "context": {"patientId": PID,
+            "draftOrders": bundle(mr("o1", "oxycodone 5 mg", "draft"))},
+            "prefetch": {"medications": bundle(LDN), "statements": 5}}
+    res = httpx.post(f"{base_url}/cds-services/ldn-opioid-order-sign", json=body, timeout=30)
+    assert res.status_code == 200
+    inds = [c["indicator"] for c in res.json()["cards"]]
+    assert inds[0] == "critical" and "warning" in inds
+
+
+def test_markdown_from_the_request_is_escaped(base_url):
+    evil = "![x](https://evil.example/x.png) [click](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    res = httpx.post(f"{base_url}/cds-services/ldn-opioid-patient-view", json=_pv([LDN, mr("e", evil)]),
+                     timeout=30)
+    detail = " ".join(c["detail"] for c in res.json()["cards"])
+    assert "evil.example" in detail  # the text is shown ...
+    assert "![x](https" not in detail and "[click](javascript" not in detail  # ... but not as a link/image
+    assert "<img" not in detail and "&lt;img" in detail
+    assert "\\!\\[x\\]\\(https://evil" in detail
+
+
+@pytest.mark.parametrize(
+    "content, ctype, status",
+    [
+        (b'{"hook": "patient-view"}', "text/plain", 415),  # cross-site simple POST: refused
+        (b'{"hook": "patient-view"}', "application/x-www-form-urlencoded", 415),
+        (b"[" * 1000 + b"]" * 1000, "application/json", 400),  # was a RecursionError -> 500
+        (b'{"hook": NaN}', "application/json", 400),
+        (b'{"hook": "\\udcff"}', "application/json", 400),  # a lone surrogate could not be encoded back
+        (b"\xff\xfe", "application/json", 400),
+        (b" " * (600 * 1024), "application/json", 413),
+    ],
+)
+def test_transport_limits(base_url, content, ctype, status):
+    res = httpx.post(f"{base_url}/cds-services/ldn-opioid-patient-view", content=content,
+                     headers={"content-type": ctype}, timeout=30)
+    assert res.status_code == status, res.text
+    assert res.json()["error"]
+
+
+def test_cors_for_the_sandbox(base_url):
+    origin = "https://sandbox.cds-hooks.org"
+    pre = httpx.options(f"{base_url}/cds-services/ldn-opioid-patient-view", timeout=30,
+                        headers={"origin": origin, "access-control-request-method": "POST",
+                                 "access-control-request-headers": "content-type,authorization"})
+    assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == origin
+    assert "authorization" in pre.headers["access-control-allow-headers"].lower()
+    got = httpx.get(f"{base_url}/cds-services", headers={"origin": origin}, timeout=30)
+    assert got.headers["access-control-allow-origin"] == origin
+    other = httpx.get(f"{base_url}/cds-services", headers={"origin": "https://evil.example"}, timeout=30)
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_openapi_describes_the_request_bodies(base_url):
+    spec = httpx.get(f"{base_url}/openapi.json", timeout=30).json()
+    hook = spec["paths"]["/cds-services/{service_id}"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"hook", "hookInstance", "context"} <= set(hook["schema"]["required"])
+    fb = spec["paths"]["/cds-services/{service_id}/feedback"]["post"]["requestBody"]
+    assert fb["content"]["application/json"]["schema"]["required"] == ["feedback"]
+
+
+# ----------------------------------------------------------------------------------------- JWT (client trust)
+@pytest.fixture
+def es384():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    import jwt
+
+    pub = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    pub.update({"kid": "k1", "alg": "ES384", "use": "sig"})
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return pem, {"keys": [pub]}
+
+
+@pytest.fixture
+def trusted(es384):
+    from ldnsim.web import cds_auth
+
+    cds_auth.configure({"issuers": {"https://ehr.example": {"jwks": es384[1]}}})
+    yield es384[0]
+    cds_auth.configure(None)
+
+
+def _token(pem, url, **over):
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": "https://ehr.example", "sub": "client", "aud": url, "iat": now, "exp": now + 300,
+              "jti": str(uuid.uuid4()), **over}
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, pem, algorithm="ES384", headers={"kid": "k1"})
+
+
+def test_jwt_when_configured(base_url, trusted):
+    url = f"{base_url}/cds-services/ldn-opioid-patient-view"
+    body = _pv([LDN, OXY])
+
+    def post(token):
+        h = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(url, json=body, headers=h, timeout=30)
+
+    assert post(None).status_code == 401
+    good = _token(trusted, url)
+    assert post(good).status_code == 200
+    assert post(good).status_code == 401  # replayed jti
+    assert post(_token(trusted, url, iss="https://other.example")).status_code == 401
+    assert post(_token(trusted, url + "x")).status_code == 401  # another endpoint's audience
+    assert post(_token(trusted, url, exp=int(time.time()) - 120)).status_code == 401
+    assert post(_token(trusted, url, jti=None)).status_code == 401
+    assert post(good[:-4] + "AAAA").status_code == 401  # bad signature
+    import jwt
+
+    hs = jwt.encode({"iss": "https://ehr.example", "aud": url, "iat": int(time.time()),
+                     "exp": int(time.time()) + 60, "jti": "x"}, "secret", algorithm="HS256")
+    assert post(hs).status_code == 401  # no algorithm confusion: asymmetric keys only for this issuer
+    assert httpx.get(f"{base_url}/cds-services", timeout=30).status_code == 200  # discovery stays open

@@ -230,10 +230,9 @@ def demo(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Run the Younger 2013 virtual trial; write OUT/younger2013_report.html and OUT/younger2013.json."""
+    from .._io import atomic_write_text
     from ..trials.report import write_report
     from ..trials.run import run_trial
-
-    from .._io import atomic_write_text
 
     if not out.parent.is_dir():  # --out itself is created (the user asked for it), never its parents
         raise InputError("--out", "parent folder does not exist (ldnsim does not create it)", value=str(out))

@@ -36,7 +36,6 @@ def population_occupancy(
     """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population."""
     from ..pk import Covariates, load_drug, sample_eta, simulate_pk  # lazy: clinical commands start fast
     from ..receptors import occupancy
-
     from ..units import check_seed
 
     rng = np.random.default_rng(check_seed(seed))

@@ -6,10 +6,18 @@ Spec: https://cds-hooks.hl7.org (discovery ``GET /cds-services``; ``POST /cds-se
 topic), ``suggestions`` (with ``selectionBehavior``), ``overrideReasons``. One card per conflicting
 ingredient. The medication list comes from FHIR prefetch (MedicationRequest and MedicationStatement
 bundles) and, for order hooks, from ``context.draftOrders``. If it is missing, the service says so.
+
+Robustness (issue 16): every FHIR resource is read on its own. A resource that cannot be read (wrong
+types, too deep, a medication text longer than :data:`MAX_MED_TEXT`) gives a *warning* card naming it
+and the problem — it is never skipped silently and never turns the whole call into an error, so the
+cards for the readable resources (critical opioid conflicts included) are always returned. Text from
+the request is escaped before it goes into card Markdown.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from typing import Any
 
@@ -18,9 +26,18 @@ from ..clinical.rules import DISCLAIMER, RANK, rules, source_list
 from ..clinical.screen import screen_entry
 from ..errors import InputError
 
-__all__ = ["SERVICES", "discovery", "evaluate", "MAX_SUMMARY"]
+__all__ = ["SERVICES", "discovery", "evaluate", "MAX_SUMMARY", "MAX_MED_TEXT", "MAX_RESOURCES", "md_escape"]
+
 
 MAX_SUMMARY = 139  # spec: "<140 characters"
+#: longest medication text (name + dosage text) screened; real entries are < 300 characters, and the
+#: screen costs ~30 µs per character, so this bounds one entry to ~30 ms
+MAX_MED_TEXT = 1000
+#: resources screened per bundle (prefetch or draftOrders); the rest get one "not screened" card
+MAX_RESOURCES = 200
+#: nesting depth of one FHIR resource (real ones are < 15 deep)
+MAX_RESOURCE_DEPTH = 32
+_log = logging.getLogger("ldnsim.web.cds")
 _PREFETCH = {
     "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
     "statements": "MedicationStatement?patient={{context.patientId}}",
@@ -72,14 +89,122 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")  # the text is mid-line: no list/heading
+
+
+def md_escape(text: Any, limit: int = 300) -> str:
+    """Text from the request, safe inside card Markdown: HTML and Markdown syntax escaped (no links,
+    images or emphasis can be injected), new lines flattened, at most ``limit`` characters."""
+    s = " ".join(str(text).split())
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def _plain(text: Any, limit: int = 60) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _label(resource: Any, where: str) -> str:
+    if isinstance(resource, dict):
+        rtype, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(rtype, str) and isinstance(rid, str | int):
+            return _plain(f"{rtype}/{rid}")
+    return where
+
+
+def _depth_ok(obj: Any, limit: int) -> bool:
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, dict | list):
+            if d > limit:
+                return False
+            stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return True
+
+
+def _unreadable(where: str, label: str, problem: str, origin: str) -> dict:
+    """A medication that could not be read: screened as ``unknown`` (never as safe)."""
+    return {
+        "unreadable": True,
+        "input": label,
+        "source": label,
+        "origin": origin,
+        "where": where,
+        "problem": problem,
+        "severity": "unknown",
+        "rule": "unknown",
+        "ingredients": [],
+        "findings": [],
+    }
+
+
+def _split_bundle(doc: Any, field: str) -> tuple[list[tuple[str, Any]], list[dict]]:
+    """(MedicationRequest/-Statement entries with their path, well-formed Medication entries)."""
+    if isinstance(doc, dict) and doc.get("resourceType") in ("MedicationRequest", "MedicationStatement"):
+        return [(field, {"resource": doc})], []
+    if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
+        raise InputError(field, "not a FHIR Bundle or MedicationRequest/MedicationStatement")
+    entries = doc.get("entry", [])
+    if not isinstance(entries, list):
+        raise InputError(f"{field}.entry", "must be a list")
+    meds, others = [], []
+    for i, e in enumerate(entries):
+        r = e.get("resource") if isinstance(e, dict) else None
+        if isinstance(r, dict) and r.get("resourceType") == "Medication":
+            if isinstance(r.get("id"), str) and isinstance(r.get("fullUrl", ""), str):
+                others.append({"resource": r})
+            continue
+        if isinstance(r, dict) and r.get("resourceType") not in ("MedicationRequest", "MedicationStatement"):
+            continue  # other resource types are ignored (as in `ldnsim check --fhir`)
+        meds.append((f"{field}.entry[{i}]", e))
+    return meds, others
+
+
+def _screen_one(entry: Any, med_entries: list[dict], where: str, origin: str) -> list[dict]:
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    label = _label(resource, where)
+    if not isinstance(resource, dict):
+        return [_unreadable(where, label, "entry has no resource object", origin)]
+    if not _depth_ok(resource, MAX_RESOURCE_DEPTH):
+        return [_unreadable(where, label, f"nested deeper than {MAX_RESOURCE_DEPTH} levels", origin)]
+    mini = {"resourceType": "Bundle", "entry": [{"resource": resource}, *med_entries]}
+    try:
+        found = entries_from_fhir(mini, allow_empty=True, field=where)
+    except InputError as exc:
+        return [_unreadable(where, label, str(exc).replace(f"{where}.entry[0].resource", where), origin)]
+    except Exception as exc:  # malformed in a way the reader did not foresee: isolated, logged, shown
+        _log.warning("unreadable FHIR resource at %s: %s: %s", where, type(exc).__name__, exc)
+        return [_unreadable(where, label, f"malformed resource ({type(exc).__name__})", origin)]
+    out = []
+    for text, lab in found:
+        if len(text) > MAX_MED_TEXT:
+            out.append(_unreadable(where, lab, f"medication text too long ({len(text)} characters; "
+                                   f"at most {MAX_MED_TEXT})", origin))
+            continue
+        res = screen_entry(text, source=lab)
+        res["origin"] = origin
+        out.append(res)
+    return out
+
+
 def _meds_from(bundle: Any, field: str) -> list[dict]:
+    """Screened medications of one bundle; every resource on its own (see the module docstring)."""
     if bundle is None:
         return []
+    try:
+        entries, med_entries = _split_bundle(bundle, field)
+    except InputError as exc:
+        return [_unreadable(field, field, str(exc), field)]
     out = []
-    for text, label in entries_from_fhir(bundle, allow_empty=True, field=field):
-        res = screen_entry(text, source=label)
-        res["origin"] = field
-        out.append(res)
+    for where, e in entries[:MAX_RESOURCES]:
+        out += _screen_one(e, med_entries, where, field)
+    if len(entries) > MAX_RESOURCES:
+        out.append(_unreadable(field, f"{len(entries) - MAX_RESOURCES} more entries",
+                               f"only the first {MAX_RESOURCES} resources are screened", field))
     return out
 
 
@@ -116,11 +241,25 @@ def _card(
     return card
 
 
+def _unreadable_card(hi: str, m: dict) -> dict:
+    return _card(
+        hi,
+        f"unreadable:{m['where']}:{m['input']}",
+        "warning",
+        _short(f"Could not read {_plain(m['input'])}: not screened against LDN — check it manually"),
+        f"The service could not read **{md_escape(m['input'])}** (`{md_escape(m['where'], 120)}`): "
+        f"{md_escape(m['problem'])}.\n\nIt was **not** screened for LDN–opioid conflicts; an unreadable "
+        "entry may be an opioid. Check this medicine manually.\n\n*" + DISCLAIMER + "*",
+        "unknown",
+    )
+
+
 def _detail(m: dict, ldn_where: str) -> str:
     src = "\n".join(f"- [{s['grade']}] [{s['cite']}]({s['url']})" for s in m["sources"])
-    notes = "".join(f"\n\n_Note: {n}_" for n in m.get("notes") or [])
+    notes = "".join(f"\n\n_Note: {md_escape(n, 500)}_" for n in m.get("notes") or [])
     return (
-        f"**{m['input']}** ({', '.join(m['ingredients']) or 'not recognised'}) with low-dose naltrexone "
+        f"**{md_escape(m['input'])}** ({', '.join(m['ingredients']) or 'not recognised'}) with low-dose "
+        "naltrexone "
         f"({ldn_where}).\n\n**Mechanism:** {m['mechanism']}\n\n**Management:** {m['management']}\n\n"
         f"**Evidence:** {m['evidence']}\n\n**Sources:**\n{src}{notes}\n\n"
         "LDN is off-label; naltrexone labels were written for 50 mg/day.\n\n*" + DISCLAIMER + "*"
@@ -156,6 +295,7 @@ def evaluate(service_id: str, body: Any) -> dict:
     prefetch = prefetch or {}
 
     draft: list[dict] = []
+    focus: list[dict] = []
     if hook in ("order-select", "order-sign"):
         draft = _meds_from(ctx.get("draftOrders"), "context.draftOrders")
         if hook == "order-select":
@@ -168,7 +308,31 @@ def evaluate(service_id: str, body: Any) -> dict:
     active = _meds_from(prefetch.get("medications"), "prefetch.medications")
     active += _meds_from(prefetch.get("statements"), "prefetch.statements")
     have_list = "medications" in prefetch or "statements" in prefetch
+    # unreadable resources: one warning card each, never hidden, never hiding the readable ones
+    unreadable = [_unreadable_card(hi, m) for m in draft + active if m.get("unreadable")]
+    draft = [m for m in draft if not m.get("unreadable")]
+    active = [m for m in active if not m.get("unreadable")]
+    if hook == "order-select":
+        focus = [m for m in focus if not m.get("unreadable")]
+    elif hook == "order-sign":
+        focus = draft
+    result = _cards_for(hook, hi, draft, focus, active, have_list)
+    result["cards"] = _dedupe(result["cards"] + unreadable)
+    return result
 
+
+def _dedupe(cards: list[dict]) -> list[dict]:
+    """One card per key (ingredient); critical first, then warnings, then info (stable)."""
+    seen, uniq = set(), []
+    for c in cards:
+        if c["uuid"] not in seen:
+            seen.add(c["uuid"])
+            uniq.append(c)
+    order = {"critical": 0, "warning": 1, "info": 2}
+    return sorted(uniq, key=lambda c: order.get(c["indicator"], 3))
+
+
+def _cards_for(hook: str, hi: str, draft: list, focus: list, active: list, have_list: bool) -> dict:
     cards: list[dict] = []
     if hook == "patient-view":
         ldn = [m for m in active if _is_ldn(m)]
@@ -217,13 +381,7 @@ def evaluate(service_id: str, body: Any) -> dict:
         cards += _conflict_cards(
             hi, ldn_elsewhere, focus_other, focus_is_ldn=False, where="patient takes LDN"
         )
-    # one card per key (ingredient)
-    seen, uniq = set(), []
-    for c in cards:
-        if c["uuid"] not in seen:
-            seen.add(c["uuid"])
-            uniq.append(c)
-    return {"cards": uniq}
+    return {"cards": cards}
 
 
 def _conflict_cards(hi: str, ldn: list[dict], others: list[dict], *, focus_is_ldn: bool, where: str) -> list:
@@ -245,7 +403,7 @@ def _conflict_cards(hi: str, ldn: list[dict], others: list[dict], *, focus_is_ld
         indicator = {"critical": "critical", "warning": "warning"}.get(sev, "info")
         names = key.replace(",", ", ") if m["findings"] else repr(m["input"])
         if sev == "unknown":
-            summary = f"Could not screen '{m['input']}' against LDN — check its ingredients"
+            summary = f"Could not screen '{_plain(m['input'])}' against LDN — check its ingredients"
         elif sev == "critical":
             summary = f"LDN + {names}: contraindicated — opioid effect blocked, withdrawal risk"
         else:
