@@ -152,15 +152,15 @@ def load_json_file(path: str | Path, field: str, *, max_bytes: int = MAX_INPUT_B
     return loads_json(read_text_bounded(path, field, max_bytes=max_bytes), field)
 
 
-def _safe_loader():
+def _safe_loader() -> type:
     import yaml
 
     class _NoAliasLoader(yaml.SafeLoader):
         """SafeLoader without anchors/aliases: no self-reference, no exponential expansion."""
 
-        def compose_node(self, parent, index):  # type: ignore[override]
+        def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.events.AliasEvent):
-                ev = self.peek_event()
+                ev = self.peek_event()  # type: ignore[no-untyped-call]
                 raise yaml.constructor.ConstructorError(
                     None, None, "YAML aliases (*name) are not accepted", ev.start_mark
                 )

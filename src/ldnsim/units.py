@@ -6,8 +6,10 @@ rate mg/h. Errors are :class:`~ldnsim.errors.InputError` naming the field.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
+from typing import TypeVar
 
 import numpy as np
 
@@ -214,10 +216,11 @@ DATE_MAX = (2199, 12, 31)
 _ACCEPT_DATE = f"a date between {DATE_MIN[0]}-01-01 and {DATE_MAX[0]}-12-31"
 
 
-def check_date(value, field: str):
-    """Raise InputError unless a ``date``/``datetime`` lies within 1900-01-01 … 2199-12-31."""
-    import datetime as _dt
+_D = TypeVar("_D", bound=_dt.date)
 
+
+def check_date(value: _D, field: str) -> _D:
+    """Raise InputError unless a ``date``/``datetime`` lies within 1900-01-01 … 2199-12-31."""
     d = value.date() if isinstance(value, _dt.datetime) else value
     if not (_dt.date(*DATE_MIN) <= d <= _dt.date(*DATE_MAX)):
         raise InputError(field, "date out of range", accepted=_ACCEPT_DATE, value=value.isoformat())

@@ -282,7 +282,7 @@ def run_population_trial(
                          accepted=", ".join(map(str, N_SUB_CHOICES)), value=n_sub)
     from ..units import check_seed
 
-    seed = check_seed(seed)
+    seed = check_seed(seed) or 0
     own = isinstance(engine, str)  # an engine made here is closed here (a dask cluster), a given one is not
     eng = get_engine(engine) if own else engine
     reducer = ChangeReducer()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -86,7 +87,7 @@ class ErrorResponse(BaseModel):
     field: str | None = None
 
 
-def _body_doc(model: type[BaseModel]) -> dict:
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
@@ -95,7 +96,7 @@ def _body_doc(model: type[BaseModel]) -> dict:
     }
 
 
-_ERRORS = {code: {"model": ErrorResponse, "description": why} for code, why in [
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "description": why} for code, why in [
     (400, "Malformed request (names the field)"),
     (401, "CDS client JWT missing or invalid (only when client trust is configured)"),
     (404, "Unknown service"),
@@ -105,7 +106,9 @@ _ERRORS = {code: {"model": ErrorResponse, "description": why} for code, why in [
 ]}
 
 
-def _error(status: int, message: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
+def _error(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=status, headers=headers)
 
 
@@ -145,7 +148,9 @@ async def _read_body(request: Request) -> bytes:
 
 
 class _HttpError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None, headers: dict | None = None):
+    def __init__(
+        self, status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.field, self.headers = status, message, field, headers
 
@@ -158,14 +163,14 @@ def _parse(raw: bytes) -> Any:
     return _io.loads_json(text, "request", max_depth=MAX_DEPTH)
 
 
-async def _off_loop(fn, *args):
+async def _off_loop(fn: Callable[[bytes], dict[str, Any]], raw: bytes) -> dict[str, Any]:
     """Run ``fn`` in the bounded pool with a queue bound and a time limit (off the event loop)."""
     global _pending
     if _pending >= MAX_PENDING:
         raise _HttpError(503, "busy: too many calls in progress", None, {"Retry-After": "1"})
     _pending += 1
     try:
-        fut = asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+        fut = asyncio.get_running_loop().run_in_executor(_pool, fn, raw)
         return await asyncio.wait_for(fut, TIME_LIMIT_S)
     except TimeoutError:
         msg = f"the call took longer than {TIME_LIMIT_S:g} s"
@@ -186,7 +191,9 @@ def _check_client(request: Request) -> None:
                          {"WWW-Authenticate": 'Bearer realm="ldnsim-cds"'}) from None
 
 
-async def _handle(request: Request, service_id: str, work) -> Response:
+async def _handle(
+    request: Request, service_id: str, work: Callable[[bytes], dict[str, Any]]
+) -> Response:
     try:
         if service_id not in SERVICES:
             raise _HttpError(404, f"unknown service {service_id[:80]!r}")
@@ -211,7 +218,7 @@ def cds_services(request: Request) -> Response:
     responses={200: {"model": CardsResponse, "description": "Cards"}, **_ERRORS},
 )
 async def call_service(service_id: str, request: Request) -> Response:
-    def work(raw: bytes) -> dict:
+    def work(raw: bytes) -> dict[str, Any]:
         return evaluate(service_id, _parse(raw))
 
     return await _handle(request, service_id, work)
@@ -223,7 +230,7 @@ async def call_service(service_id: str, request: Request) -> Response:
     responses={200: {"description": "Accepted"}, **_ERRORS},
 )
 async def feedback(service_id: str, request: Request) -> Response:
-    def work(raw: bytes) -> dict:
+    def work(raw: bytes) -> dict[str, Any]:
         body = _parse(raw)
         if not isinstance(body, dict) or not isinstance(body.get("feedback"), list):
             raise InputError("feedback", "must be a list")

@@ -86,7 +86,7 @@ class AuthConfig:
 _config: AuthConfig | None = None
 
 
-def configure(config: AuthConfig | dict | None) -> AuthConfig:
+def configure(config: AuthConfig | dict[str, Any] | None) -> AuthConfig:
     """Set (or with ``None`` reset to the environment's) trust configuration; returns it."""
     global _config
     if config is None:
@@ -109,7 +109,7 @@ def current() -> AuthConfig:
     return _config
 
 
-def _key_for(cfg: AuthConfig, iss: str, spec: dict, token: str) -> tuple[Any, list[str]]:
+def _key_for(cfg: AuthConfig, iss: str, spec: dict[str, Any], token: str) -> tuple[Any, list[str]]:
     import jwt
 
     if "secret" in spec:
@@ -131,7 +131,9 @@ def _key_for(cfg: AuthConfig, iss: str, spec: dict, token: str) -> tuple[Any, li
     return match[0].key, ASYMMETRIC
 
 
-def verify(authorization: str | None, endpoint_url: str, cfg: AuthConfig | None = None) -> dict | None:
+def verify(
+    authorization: str | None, endpoint_url: str, cfg: AuthConfig | None = None
+) -> dict[str, Any] | None:
     """Check the bearer token of one call; returns its claims (``None`` when no trust is configured).
 
     Raises :class:`AuthError` when a token is required and missing, malformed, expired, for another
