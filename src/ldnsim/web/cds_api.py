@@ -96,14 +96,17 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "description": why} for code, why in [
+_ERROR_CODES = [
     (400, "Malformed request (names the field)"),
     (401, "CDS client JWT missing or invalid (only when client trust is configured)"),
     (404, "Unknown service"),
     (413, "Body too large"),
     (415, "Content-Type is not application/json"),
     (503, "Busy or too slow; retry"),
-]}
+]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": why} for code, why in _ERROR_CODES
+}
 
 
 def _error(
