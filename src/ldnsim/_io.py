@@ -60,6 +60,8 @@ def read_text_bounded(path: str | Path, field: str, *, max_bytes: int = MAX_INPU
     read can neither block forever nor grow without bound.
     """
     p = Path(path)
+    if "\x00" in str(p):
+        raise InputError(field, "file name contains a NUL character", value=str(path))
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -198,6 +200,8 @@ def check_output_path(path: str | Path, field: str, suffixes: Iterable[str] | No
     """
     p = Path(path)
     check_text(str(p), field)
+    if "\x00" in str(p):
+        raise InputError(field, "file name contains a NUL character", value=str(path))
     if suffixes is not None:
         suffixes = [s.lower() for s in suffixes]
         if p.suffix.lower() not in suffixes:

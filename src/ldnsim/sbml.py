@@ -573,9 +573,9 @@ def export_sbml(model_description: ModelSpec | Any, path: str | Path) -> Path:
     """
     spec = model_description if isinstance(model_description, ModelSpec) else model_description.sbml_spec()
     text = sbml_string(spec)
-    out = Path(path)
-    if out.parent and not out.parent.exists():
-        raise InputError("OUT", "directory does not exist", value=str(out.parent))
+    from ._io import check_output_path
+
+    out = check_output_path(Path(path), "OUT")  # folder exists (never created); not a folder itself
     from ._io import atomic_write_text
 
     atomic_write_text(out, text)

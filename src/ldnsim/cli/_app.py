@@ -78,10 +78,16 @@ def _prepare_streams() -> None:
 def _check_argv(argv: list[str]) -> None:
     """Arguments that are not valid UTF-8 (decoded by Python as lone surrogates) are refused, never
     echoed raw into the output."""
-    from .._io import check_text
+    from ..errors import InputError
 
     for i, a in enumerate(argv):
-        check_text(a, f"argument {i + 1} ({a.encode('utf-8', 'backslashreplace').decode('ascii')[:40]})")
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"argument {i + 1}", f"is not valid UTF-8 text (position {exc.start})",
+                accepted="UTF-8 text", value=ascii(a)[1:-1][:60],
+            ) from None
 
 
 def _stdout_closed() -> int:
