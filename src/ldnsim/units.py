@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from numbers import Integral
 from typing import TypeVar
-
-import numpy as np
 
 from .errors import InputError
 
@@ -202,7 +201,7 @@ def check_seed(seed: object, field: str = "seed") -> int | None:
     """A random seed: ``None`` or an integer ``0 ≤ seed ≤ 2**63-1`` (numpy refuses negative seeds)."""
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+    if isinstance(seed, bool) or not isinstance(seed, Integral):  # numpy integers included
         raise InputError(field, "must be an integer", accepted=_ACCEPT_SEED, value=seed)
     if not 0 <= int(seed) <= SEED_MAX:
         raise InputError(field, "out of range", accepted=_ACCEPT_SEED, value=int(seed))
