@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._disclaimer import DISCLAIMER
 from ._base import (
     BLOCK,
     Engine,
@@ -81,7 +82,7 @@ def simulate_daily(regimen=None, condition: str = "fibromyalgia", days: int = 18
         coords={"patient": np.arange(n), "time_days": ("time", np.arange(int(days), dtype=float)),
                 "time_h": ("time", np.arange(int(days)) * 24.0 + 12.0), "state": list(res.state_names)},
         attrs={"engine": res.engine, "condition": model.condition, "variant": variant,
-               "disclaimer": "For research and education only; not medical advice."},
+               "disclaimer": DISCLAIMER},
     )
 
 
