@@ -212,6 +212,9 @@ def split_entry(text: str) -> list[str]:
     return items if len(named_items) >= 2 else [text]
 
 
+MAX_ENTRY_CHARS = 10_000  # a medication entry as written is < 300 characters
+
+
 def screen(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = None) -> dict[str, Any]:
     """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document.
 
@@ -222,9 +225,19 @@ def screen(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = N
         raise InputError(
             "medications", "the medication list is empty", accepted="one or more medication entries"
         )
+    if isinstance(entries, str | bytes) or not hasattr(entries, "__iter__"):
+        raise InputError("medications", "must be a list of entries", accepted="a list of strings")
     meds = []
-    for e in entries:
+    for i, e in enumerate(entries):
+        pair = isinstance(e, tuple | list) and len(e) == 2 and all(isinstance(x, str) for x in e)
+        ok = isinstance(e, str) or pair
+        if not ok:
+            raise InputError(f"medications[{i}]", "must be text or a (text, source) pair", value=repr(e)[:60])
         text, src = (e, "text") if isinstance(e, str) else e
+        if len(text) > MAX_ENTRY_CHARS:  # the screen is linear in the text (~30 µs a character): bounded
+            raise InputError(
+                f"medications[{i}]", "entry too long", accepted=f"at most {MAX_ENTRY_CHARS} characters"
+            )
         parts = split_entry(text) if src == "text" else [text]
         for part in parts:
             med = screen_entry(part, source=src)
