@@ -11,6 +11,7 @@ raises :class:`~ldnsim.errors.InputError` naming the field (``fhir.entry[2].reso
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def _concept_texts(cc: Any, where: str) -> list[str]:
     return out
 
 
+@functools.cache  # built once per process (it was rebuilt for every coding: a quarter of a CDS call)
 def _rxcui_index() -> dict[str, str]:
     voc = vocabulary()
     return {str(spec["rxcui"]): ing for ing, spec in voc.ingredients.items() if spec.get("rxcui")}

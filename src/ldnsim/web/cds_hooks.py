@@ -16,6 +16,8 @@ the request is escaped before it goes into card Markdown.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
 import uuid
@@ -185,10 +187,20 @@ def _screen_one(entry: Any, med_entries: list[dict], where: str, origin: str) ->
             out.append(_unreadable(where, lab, f"medication text too long ({len(text)} characters; "
                                    f"at most {MAX_MED_TEXT})", origin))
             continue
-        res = screen_entry(text, source=lab)
-        res["origin"] = origin
+        res = _screen_cached(text)
+        res["source"], res["origin"] = lab, origin
         out.append(res)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _screen_frozen(text: str) -> dict:
+    return screen_entry(text, source="")
+
+
+def _screen_cached(text: str) -> dict:
+    """screen_entry with a bounded cache: medication lists repeat across calls (a copy: cards edit it)."""
+    return copy.deepcopy(_screen_frozen(text))
 
 
 def _meds_from(bundle: Any, field: str) -> list[dict]:
