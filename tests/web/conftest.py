@@ -6,6 +6,7 @@ Browser tests are marked ``browser`` and skip only when chromium is not installe
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import socket
 import threading
@@ -53,6 +54,26 @@ class LiveServer:
 PASSWORD = "correct horse battery"
 
 
+def seed_diary(store, pid: str, *, clinician_id: str, amplitude: float, days: int = 40) -> None:
+    """``days`` diary days ending 3 days ago: two weeks at pain ~7 off LDN, then LDN 4.5 mg with pain
+    falling by ``amplitude`` NRS points over 10 days (a fixed wobble of +-1, no randomness)."""
+    start = datetime.date.today() - datetime.timedelta(days=days + 2)
+    store.add_patient(
+        pid, clinician_id=clinician_id, ldn_start=(start + datetime.timedelta(days=14)).isoformat()
+    )
+    for k in range(days):
+        on = k >= 14
+        pain = 7 - (amplitude * min(1.0, (k - 14) / 10) if on else 0) + (k % 3 == 0) - (k % 5 == 0)
+        store.add_entry(
+            pid,
+            {
+                "date": (start + datetime.timedelta(days=k)).isoformat(),
+                "pain_avg": round(pain),
+                "dose_mg": 4.5 if on else None,
+            },
+        )
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """The app as ``ldnsim serve`` builds it (Secure cookies, localhost hosts), on a free port, with a diary
@@ -61,7 +82,7 @@ def live_app(tmp_path_factory):
     app = create_app(
         trial_workers=1, diary_url=str(tmp / "diary.sqlite"), accounts_url=f"sqlite:///{tmp}/accounts.sqlite"
     )
-    app.state.diary.add_patient("PA", clinician_id="dr-x", ldn_start="2026-01-10")
+    seed_diary(app.state.diary, "PA", clinician_id="dr-x", amplitude=4.0, days=40)
     app.state.diary.add_patient("PB", clinician_id="dr-y")
     app.state.accounts.add("ann", PASSWORD, "patient", patient_id="PA")
     app.state.accounts.add("bob", PASSWORD, "patient", patient_id="PB")

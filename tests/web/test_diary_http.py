@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from ldnsim.web.app import create_app
 
+from .conftest import seed_diary
+
 PW = "correct horse battery"
 
 
@@ -25,6 +27,8 @@ def app(tmp_path_factory):
     d, a = app.state.diary, app.state.accounts
     d.add_patient("PA", clinician_id="dr-x", ldn_start="2026-01-10")
     d.add_patient("PB", clinician_id="dr-y")
+    seed_diary(d, "PSTRONG", clinician_id="dr-x", amplitude=4.0)
+    seed_diary(d, "PFLAT", clinician_id="dr-x", amplitude=0.0)
     a.add("ann", PW, "patient", patient_id="PA")
     a.add("bob", PW, "patient", patient_id="PB")
     a.add("drx", PW, "clinician", clinician_id="dr-x")
@@ -138,3 +142,25 @@ def test_logout_ends_the_session(app):
         _login(c, "ann")
         c.post("/logout", data={"csrf": _csrf(c, "/diary/p/PA")})
         assert c.get("/diary/p/PA", follow_redirects=False).status_code == 303
+
+
+def _benefit(html: str) -> float:
+    return float(re.search(r"beyond placebo: <strong>(-?[0-9.]+) points", html).group(1))
+
+
+def test_clinician_sees_the_nof1_analysis_tell_a_responder_from_a_non_responder(app):
+    with TestClient(app) as c:
+        _login(c, "drx")
+        strong, flat = c.get("/diary/p/PSTRONG").text, c.get("/diary/p/PFLAT").text
+    # pain fell by 4 points on LDN vs no change: the estimated benefit separates them
+    assert _benefit(strong) > 1.0 > _benefit(flat)
+    assert 'data-testid="decision">No clinically important benefit<' in flat
+    assert 'data-testid="decision">No clinically important benefit<' not in strong
+    assert "fitted course" in strong  # the clinician's figure
+
+
+def test_analysis_says_why_it_cannot_run_yet(app):
+    with TestClient(app) as c:
+        _login(c, "bob")
+        page = c.get("/diary/p/PB").text  # no entries, no LDN start
+    assert "Not possible yet" in page and "no diary entries" in page, page[-3000:]

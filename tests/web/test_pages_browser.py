@@ -158,6 +158,14 @@ def test_patient_adds_diary_entries_and_cannot_read_another_patient(page):
     table = page.get_by_test_id("entries").inner_text()
     assert days[0] in table and days[1] in table
     assert page.get_by_test_id("trend").is_visible()
+    # the analysis counts the two new days beside the 40 seeded ones
+    analysis = page.get_by_test_id("analysis").inner_text()
+    assert "42 rated days" in analysis and "points on the 0–10 scale" in analysis
+    assert page.get_by_test_id("decision").inner_text().lower() in (
+        "clinically important benefit",
+        "undecided",
+        "no clinically important benefit",
+    )
     _common_checks(page)
     resp = page.goto(page.base + "/diary/p/PB")
     assert resp.status == 404 and "PB" not in page.inner_text("main")
@@ -169,5 +177,9 @@ def test_clinician_sees_the_patients_diary(page):
     page.get_by_role("link", name="PA").click()
     page.wait_for_load_state("load")
     assert "Diary of PA" in page.inner_text("h1")
+    assert page.get_by_role("img", name=re.compile("fitted course")).is_visible()  # the clinician's figure
+    assert "more weeks" in page.get_by_test_id("analysis").inner_text() or "decided" in page.inner_text(
+        "main"
+    )
     _common_checks(page)
     assert page.goto(page.base + "/diary/p/PB").status == 404

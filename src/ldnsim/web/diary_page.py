@@ -2,9 +2,11 @@
 
 Every diary page needs a logged-in account (:mod:`ldnsim.web.accounts`). A patient reads and writes only
 their own diary; a clinician reads the diaries of the patients whose record names their clinician id.
-Any other diary answers 404 (whether it exists is not revealed). Logins are throttled per client and
-user name (5 failures in 5 minutes → 429). Entries are stored through :class:`ldnsim.diary.DiaryStore`,
-which validates them (bad values → 400 naming the field) and screens other medicines against LDN.
+Any other diary answers 404 (whether it exists is not revealed). The diary page shows the N-of-1
+analysis of :func:`ldnsim.nof1.analyse_patient` (the clinician also sees "more weeks" and the fitted
+course). Logins are throttled per client and user name (5 failures in 5 minutes → 429). Entries are
+stored through :class:`ldnsim.diary.DiaryStore`, which validates them (bad values → 400 naming the
+field) and screens other medicines against LDN.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import threading
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -169,9 +172,36 @@ def diary_view(request: Request, patient_id: str):
         "rows": list(df.tail(60).iloc[::-1].reset_index().to_dict("records")) if not df.empty else [],
         "alerts": store.alerts(patient_id)[:10],
         "is_patient": user["role"] == "patient",
-        "analysis": None,
+        "analysis": _analysis(store, patient_id, clinician=user["role"] == "clinician"),
     }
     return render(request, "diary_view.html", ctx)
+
+
+_PYPLOT = threading.Lock()  # the N-of-1 figure is drawn with pyplot, which is not thread-safe
+
+
+def _analysis(store, patient_id: str, *, clinician: bool) -> dict:
+    """The N-of-1 analysis (:func:`ldnsim.nof1.analyse_patient`); for a clinician with "more weeks"
+    and the fitted-course figure. ``{"error": ...}`` when the diary cannot be analysed yet."""
+    from .. import nof1
+
+    try:
+        doc, fit, series = nof1.analyse_patient(store, patient_id, weeks=(4, 8, 12) if clinician else ())
+    except InputError as exc:
+        return {"error": str(exc)}
+    out: dict = {"doc": doc, "figure": None}
+    if clinician:
+        import matplotlib.pyplot as plt
+
+        from ..nof1.report import figure
+
+        with _PYPLOT:
+            fig = figure(doc, fit, series)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=90)
+            plt.close(fig)
+        out["figure"] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return out
 
 
 def _entry_from_form(form) -> dict:
