@@ -119,6 +119,7 @@ def analyse(
     ),
     clinician: str = typer.Option(None, "--clinician", help="With --clinic: only this clinician's patients."),
     seed: int = typer.Option(0, "--seed", help="Seed of the simulation parts."),
+    use_nuts: bool = typer.Option(False, "--nuts", help="Also run the full NUTS sampler (extra 'bayes')."),
     db: str = _DB,
     json_out: bool = _JSON,
 ) -> None:
@@ -142,6 +143,12 @@ def analyse(
         doc, f, series = analyse_patient(s, patient, weeks=horizons, seed=seed, prior_beta=prior)
     if pooled is not None:
         doc["pooled_prior"] = pooled
+    if use_nuts:
+        from ..nof1.mcmc import nuts
+
+        mc = nuts(series.y, series.on_ldn, series.expect, blinded=series.blinded, seed=seed)
+        mc.pop("draws")
+        doc["nuts"] = mc
     if report is not None:
         doc["report"] = str(write_report(report, doc, f, series))
     if json_out:
