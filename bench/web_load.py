@@ -8,7 +8,8 @@ CSRF token, then POST a five-entry list — an opioid, LDN, two others and an un
 until the time is up). Reports requests/s, latency p50/p90/p99/max of the POSTs (ms) and the errors
 (non-200 answers, transport errors, timeouts). Bounded: the run stops at ``seconds`` and each request
 times out after 10 s. Target (issue 14): 50 clients × 30 s on 2 cores, p99 < 300 ms, zero errors.
-Not a test: the figure depends on the machine and what else runs on it.
+Not a test: the figure depends on the machine and what else runs on it; the server's own CPU time per
+request (from /proc) is reported beside it as the load-independent cost.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ import httpx
 import numpy as np
 
 LIST = "Percocet 5/325 q6h prn\nLDN 4.5 mg nightly\nibuprofen 400 mg tds\nsertraline 50 mg\nzzqx 5 mg"
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -121,7 +128,13 @@ def main(argv: list[str] | None = None) -> int:
                 "server did not start: " + (server.stderr.read().decode() if server.stderr else "")
             )
         httpx.post(base + "/check", data={"meds": LIST})  # warm the imports (refused: no CSRF token)
+        cpu0, load0 = _cpu_s(server.pid), os.getloadavg()[0]
         doc = asyncio.run(_run(base, a.clients, a.seconds))
+        cpu = _cpu_s(server.pid) - cpu0
+        # load-independent: the server's own CPU per request, and what one core could serve at that cost
+        doc["server_cpu_ms_per_request"] = round(1000 * cpu / max(1, doc["requests"] + a.clients), 2)
+        doc["one_core_capacity_req_per_s"] = round(1000 / max(doc["server_cpu_ms_per_request"], 1e-3))
+        doc["load_average_1min"] = [round(load0, 1), round(os.getloadavg()[0], 1)]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -133,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{doc['clients']} clients × {doc['seconds']} s: {doc['requests']} checks, "
             f"{doc['requests_per_s']} req/s; p50 {doc['p50_ms']} ms, p90 {doc['p90_ms']} ms, "
             f"p99 {doc['p99_ms']} ms, max {doc['max_ms']} ms; "
-            f"errors {doc['errors']} {doc['error_kinds']}"
+            f"errors {doc['errors']} {doc['error_kinds']}; "
+            f"server CPU {doc['server_cpu_ms_per_request']} ms/request "
+            f"(one core: ~{doc['one_core_capacity_req_per_s']} req/s); "
+            f"load average {doc['load_average_1min']}"
         )
     return 0
 
