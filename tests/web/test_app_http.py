@@ -192,3 +192,19 @@ def test_login_limiter_blocks_after_five_failures():
         lim.failed("1.2.3.4|ann")
     assert lim.blocked_for("1.2.3.4|ann") > 0
     assert lim.blocked_for("1.2.3.4|bob") == 0
+
+
+def test_an_untrusted_brand_correction_asks_which_product_and_the_choice_is_screened(client):
+    tok = _csrf(client)
+    r = client.post("/check", data={"csrf": tok, "meds": "Tylenl 3\nLDN 4.5 mg"})
+    choices = re.findall(r'name="choice" value="([^"]+)"', r.text)
+    assert "tylenol 3" in choices and "tylenol" in choices  # paracetamol alone vs with codeine
+    assert re.search(
+        r'data-severity="unknown"[^>]*>\s*<h3[^>]*><span class="sev">unknown</span>Tylenl 3', r.text
+    )
+    r = client.post(
+        "/check", data={"csrf": tok, "meds": "Tylenl 3\nLDN 4.5 mg", "resolve": "0", "choice": "tylenol 3"}
+    )
+    assert re.search(
+        r'data-severity="critical"[^>]*>\s*<h3[^>]*><span class="sev">critical</span>tylenol 3', r.text
+    )

@@ -78,7 +78,18 @@ def _result(entries: list[str], hepatic, egfr, pregnant, breastfeeding) -> dict:
     for i, m in enumerate(doc["medications"]):
         m["index"] = i
         m["needs_choice"] = _needs_choice(m)
-        m["candidates"] = candidates(m["input"]) if m["needs_choice"] else []
+        # the screening's own candidates (brand corrections it does not trust), else the nearest names
+        if m["needs_choice"]:
+            m["candidates"] = [
+                {
+                    "name": c["name"],
+                    "ingredients": list(c.get("ingredients") or []),
+                    "score": round(c["score"]),
+                }
+                for c in m.get("candidates") or []
+            ] or candidates(m["input"])
+        else:
+            m["candidates"] = []
     doc["unresolved"] = sum(m["needs_choice"] for m in doc["medications"])
     return doc
 
