@@ -85,16 +85,19 @@ def test_partial_agonist_efficacy_weighting():
 
 
 def test_tlr4_ic50_is_a_parameter_and_isomers_are_equipotent():
-    c = {"naltrexone": np.array([1000.0])}
+    from ldnsim.data.parameter_set import load_parameter_set
+
+    ic50 = load_parameter_set().system["tlr4_ic50_nM"]  # the one parameter set's value
+    c = {"naltrexone": np.array([ic50])}
     base = occupancy(c)["tlr4_inhibition"]
-    assert base[0] == pytest.approx(0.5)  # default tlr4_ic50_nM = 1000 nM
-    assert occupancy(c, params={"tlr4_ic50_nM": 10.0})["tlr4_inhibition"][0] > 0.98
-    plus = occupancy({"plus_naltrexone": np.array([1000.0])})
+    assert base[0] == pytest.approx(0.5)  # half-maximal at the IC50
+    assert occupancy(c, params={"tlr4_ic50_nM": ic50 / 100})["tlr4_inhibition"][0] > 0.98
+    plus = occupancy({"plus_naltrexone": np.array([ic50])})
     assert plus["tlr4_inhibition"][0] == pytest.approx(base[0])
     assert plus["mu_antagonist"][0] == 0.0  # (+)-naltrexone: TLR4 only, no mu
-    nlx = occupancy({"naloxone": np.array([1000.0])})
+    nlx = occupancy({"naloxone": np.array([ic50])})
     assert nlx["tlr4_inhibition"][0] == pytest.approx(base[0])
-    assert nlx["mu_antagonist"][0] > 0.99
+    assert occupancy({"naloxone": np.array([1000.0])})["mu_antagonist"][0] > 0.99
 
 
 def test_opioid_agonists_activate_tlr4_when_files_say_so():

@@ -112,12 +112,17 @@ def ligand_table() -> dict[str, LigandConstants]:
 
 @cache
 def _shared() -> dict[str, float]:
+    from .data.parameter_set import load_parameter_set
+
     doc = load_yaml("receptors.yaml")
-    return {
+    out = {
         k: float(v["value"])
         for k, v in doc.items()
         if isinstance(v, dict) and "value" in v and k not in _LIGAND_CONSTANTS
     }
+    # the glial TLR4 IC50 is a system parameter of the one parameter set (system/parameters.yaml)
+    out["tlr4_ic50_nM"] = float(load_parameter_set().system["tlr4_ic50_nM"])
+    return out
 
 
 #: receptors.yaml entries applied to the ligand constants (not overridable per call)

@@ -9,14 +9,23 @@ from ldnsim.data import load_yaml, value_of
 from ldnsim.data.parameter_set import load_parameter_set, variant_names
 from ldnsim.errors import InputError
 
+#: calibrated values NOT shipped, because they fail the face-validity table (docs/credibility.md):
+#: the trials do not identify tau_mu (Sobol total index ~0) nor the untreated baseline (k_Sd)
+NOT_SHIPPED = {"tau_mu", "k_Sd"}
+
 
 @pytest.mark.parametrize("variant,key", [("full", "full"), ("mu-only", "mu_only")])
 def test_values_are_those_of_the_calibration_record(variant, key):
-    """The shipped set carries the values the calibration wrote (trials/calibrated.yaml)."""
+    """The shipped set carries the values the calibration wrote (trials/calibrated.yaml), except the
+    documented NOT_SHIPPED ones, which are the same in every variant."""
     rec = load_yaml("trials/calibrated.yaml")[key]
     ps = load_parameter_set(variant)
     for name, node in rec["system"].items():
-        assert ps.system[name] == pytest.approx(float(value_of(node)))
+        if name in NOT_SHIPPED:
+            assert ps.system[name] == load_parameter_set("full").system[name]
+            assert ps.system[name] != pytest.approx(float(value_of(node)))
+        else:
+            assert ps.system[name] == pytest.approx(float(value_of(node)))
     for name, node in rec["realism"].items():
         assert ps.realism[name] == pytest.approx(float(value_of(node)))
 

