@@ -38,8 +38,11 @@ def population_trial(
     from ..trials.population import parse_arm, run_population_trial
 
     _check_engine(engine)
-    if variant not in ("full", "mu-only"):
-        raise InputError("--variant", "unknown model variant", accepted="full, mu-only", value=variant)
+    from ..data.parameter_set import variant_names
+
+    if variant not in variant_names():
+        raise InputError("--variant", "unknown model variant", accepted=", ".join(variant_names()),
+                         value=variant)
     if plot is not None:  # before the run: a bad path fails fast, and no folder is created
         from .._io import check_output_path
 

@@ -56,7 +56,11 @@ def simulate_cmd(
     condition: str = typer.Option("fibromyalgia", "--condition", help="Condition preset."),
     regimen: str = typer.Option("", "--regimen", help='Regimen text, e.g. "naltrexone 4.5 mg nightly".'),
     days: float = typer.Option(180.0, "--days", help="Days to simulate."),
-    variant: str = typer.Option("full", "--variant", help="full | mu-only"),
+    variant: str = typer.Option(
+        "full", "--variant",
+        help="model variant (system/variants.yaml): full, mu-only, null, tlr4, mu-rebound, ogf, "
+             "mu-rebound+ogf",
+    ),
     esr: float = typer.Option(None, "--esr", help="ESR (mm/h); default: the preset's."),
     plot: Path = typer.Option(None, "--plot", help="Write pain over a mechanism panel to this PNG."),
     engine: str = typer.Option(

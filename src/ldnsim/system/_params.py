@@ -41,9 +41,10 @@ PARAMETERS_FILE = "system/parameters.yaml"
 CONDITIONS_FILE = "system/conditions.yaml"
 _CONDITION_FIELDS = ("glial_drive", "tlr4_fraction", "peripheral_drive", "esr_mm_h", "typical_pain_nrs")
 #: names that are computed per run (from the condition, covariates and the receptor layer), not read
-DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", "tlr4_on", "ogf_on")
-#: structural switches a variant sets (ldnsim/data/system/variants.yaml); 0 = mechanism off
-SWITCHES = ("tlr4_on", "ogf_on")
+#: structural switches a variant sets (ldnsim/data/system/variants.yaml) and their value when a variant
+#: does not set them (1 = mechanism on)
+SWITCHES: dict[str, float] = {"tlr4_on": 0.0, "ogf_on": 0.0, "rebound_on": 0.0, "drug_on": 1.0}
+DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "phi0", *SWITCHES)
 #: the top of the Westergren ESR scale (mm/h) accepted by the model; sampled populations are clipped to it
 ESR_MAX_MM_H = 150.0
 
@@ -174,8 +175,8 @@ def resolve_params(
     p["tlr4_fraction_eff"] = f_eff
     p["glial_drive_tlr4"] = p["glial_drive"] * f_eff
     p["glial_drive_other"] = p["glial_drive"] * (1.0 - f_eff)
-    for sw in SWITCHES:  # structural switches of the variant (1 = mechanism on)
-        p[sw] = np.full(n_patients, float(pset.switches.get(sw, 0.0)))
+    for sw, default in SWITCHES.items():  # structural switches of the variant (1 = mechanism on)
+        p[sw] = np.full(n_patients, float(pset.switches.get(sw, default)))
     p.setdefault("phi0", np.full(n_patients, 0.5))
     return p
 

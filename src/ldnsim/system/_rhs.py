@@ -111,7 +111,7 @@ def high_branch_start(xp: Any, n_patients: int) -> Any:
     return h + bump[None, :]
 
 
-def _mu_competition(y: Any, d: Mapping[str, Any], xp: Any) -> tuple[Any, Any, Any]:
+def _mu_competition(y: Any, d: Mapping[str, Any], xp: Any, drug_on: Any = 1.0) -> tuple[Any, Any, Any]:
     """Re-solve competitive μ binding for the current endorphin tone E.
 
     The receptor layer reports occupancies at endorphin tone 1. For competitive binding
@@ -120,7 +120,7 @@ def _mu_competition(y: Any, d: Mapping[str, Any], xp: Any) -> tuple[Any, Any, An
     """
     oe, oa, ox = d["mu_endogenous"], d["mu_agonist"], d["mu_antagonist"]
     free = xp.maximum(1.0 - oe - oa - ox, 1e-9)
-    re, ra, rx = oe / free, oa / free, ox / free
+    re, ra, rx = oe / free, oa / free, drug_on * ox / free  # drug_on = 0: as if no antagonist bound
     e = y[..., IE]
     den = 1.0 + e * re + ra + rx
     return e * re / den, ra / den, rx / den
@@ -154,7 +154,7 @@ def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any,
     # astrocytic gliotransmission (D-serine co-agonist) raises NMDA drive in reactive states
     nmda = (1.0 - d["nmda_block"]) * hill * (1.0 + p["phi_C"] * cx) * (1.0 + p["phi_A"] * a)
     # μ inhibitory tone: endogenous + agonist (reduced by tolerance), times receptor density
-    o_e, o_a, o_x = _mu_competition(y, d, xp)
+    o_e, o_a, o_x = _mu_competition(y, d, xp, p["drug_on"])
     phi_raw = rmu * (o_e + p["e_A"] * o_a * (1.0 - tol))
     phi = phi_raw / p["phi0"]
     # operational model (receptor reserve, transducer ratio τ_μ): inhibition saturates with stimulus
@@ -214,7 +214,9 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     s, tol = y[..., IS], y[..., ITOL]
     one = xp.ones_like(m)
     tlr4_on = p["tlr4_on"]
-    theta = tlr4_on * d["tlr4_inhibition"]
+    # variant switches (system/variants.yaml): drug_on = 0 removes the antagonist's drivers ('null')
+    o_x = p["drug_on"] * d["mu_antagonist"]
+    theta = tlr4_on * p["drug_on"] * d["tlr4_inhibition"]
     a_op = tlr4_on * d["tlr4_agonism"]
     # microglia: TLR4-dependent drive (DAMPs scaled by ESR, opioid TLR4 agonism) is inhibited by θ_T;
     # TLR4-independent drive (e.g. CSF1/fractalkine from injured neurons) and activity-dependent drive
@@ -227,7 +229,7 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     # per sub-step, so the response depends on the time course of blockade: intermittent or partial
     # blockade keeps the brake (up-regulation compensates), continuous near-complete blockade removes it
     # and glia activate faster (24 h/day blockade accelerates proliferation in Zagon's models).
-    s_ogf = y[..., IR] * y[..., IE] * (1.0 - d["mu_antagonist"])
+    s_ogf = y[..., IR] * y[..., IE] * (1.0 - o_x)
     t_o = p["tau_ogf"]
     brake = t_o * s_ogf / (1.0 + t_o * s_ogf)
     brake0 = t_o / (1.0 + t_o)
@@ -255,11 +257,16 @@ def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
     # latent sensitisation ("priming"): fed by S, very slow reversal
     pl = p["k_L"] * s
     ll = p["k_L"] * s + p["k_Ld"]
-    # endorphin tone and μ density: compensatory rise with antagonist occupancy
-    o_x = d["mu_antagonist"]
-    pe = p["k_E"] * (1.0 + p["alpha_E"] * o_x)
+    # endorphin tone and μ density: compensatory rise with antagonist occupancy. 'mu-rebound' variant
+    # (rebound_on = 1): the rise is driven by the time spent above an occupancy threshold (a steep Hill
+    # of the occupancy, averaged over the day's sub-steps = fraction of the day above theta_reb), so its
+    # size depends on the time course of blockade, not on the mean occupancy
+    o_n = o_x ** p["n_reb"]
+    above = o_n / (p["theta_reb"] ** p["n_reb"] + o_n)
+    up = (1.0 - p["rebound_on"]) * o_x + p["rebound_on"] * above
+    pe = p["k_E"] * (1.0 + p["alpha_E"] * up)
     le = p["k_E"] * one
-    pr = p["k_R"] * (1.0 + p["alpha_R"] * o_x)
+    pr = p["k_R"] * (1.0 + p["alpha_R"] * up)
     lr = p["k_R"] * one
     # tolerance: follows the agonist's signal (its stimulus before tolerance, relative to healthy tone,
     # through a saturating transducer tau_tol), faster up than down; the high-affinity antagonist

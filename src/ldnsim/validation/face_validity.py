@@ -120,7 +120,8 @@ def evaluate() -> list[dict]:
 
 def render_face_table() -> str:
     """The face-validity table as Markdown between its marker comments."""
-    lines = [FACE_BEGIN, "", "| statement | evidence | criterion | shipped model | pass |", "|---|---|---|---|---|"]
+    lines = [FACE_BEGIN, "", "| statement | evidence | criterion | shipped model | pass |",
+             "|---|---|---|---|---|"]
     for r in evaluate():
         lines.append(f"| {r['name']} | {r['evidence']} | {r['criterion']} | {r['value']:.2f} NRS | "
                      f"{'yes' if r['passed'] else '**NO**'} |")
@@ -159,7 +160,8 @@ def render_headline() -> str:
         f"week 4 and {h['fm_ldn_effect_w12']:.2f} NRS ({h['fm_ldn_effect_w12_pct']:.1f} % of baseline) at "
         f"week 12; four weeks after stopping pain is back up by {h['fm_return_4w_after_stop']:.2f} NRS. "
         f"Younger 2013's drug-minus-placebo difference was 10.8 points of %.\n"
-        f"- **Standard dose:** 50 mg nightly changes week 9-12 pain by {h['fm_50mg_nightly_change_w9_12']:+.2f} "
+        f"- **Standard dose:** 50 mg nightly changes week 9-12 pain by "
+        f"{h['fm_50mg_nightly_change_w9_12']:+.2f} "
         f"NRS (no benefit); the μ-only variant (no glial TLR4 block) gives "
         f"{h['fm_ldn_mu_only_effect_w12']:+.2f} NRS at week 12.\n"
         f"- **The drug effect is not identified:** it rests on a glial TLR4 IC50 of "
