@@ -20,3 +20,17 @@ def test_the_table_covers_every_chronic_condition_and_the_healthy_preset():
 
     flat = {r.name.split(":")[0] for r in ROWS if "untreated course flat" in r.name}
     assert flat == set(condition_names())
+
+
+def test_published_model_numbers_are_current():
+    """README's model numbers and docs/credibility.md's tables are generated from the shipped set
+    (`ldnsim docs`); a stale number (like the old -1.81 NRS) fails here."""
+    from pathlib import Path
+
+    from ldnsim.validation import render_face_table, render_headline, render_variant_table
+
+    root = Path(__file__).resolve().parents[2]
+    assert render_headline() in (root / "README.md").read_text(encoding="utf-8"), "run `ldnsim docs`"
+    cred = (root / "docs" / "credibility.md").read_text(encoding="utf-8")
+    assert render_face_table() in cred, "run `ldnsim docs`"
+    assert render_variant_table() in cred, "run `ldnsim docs`"

@@ -13,6 +13,9 @@ from ._app import app, emit_json
 def docs(
     out: Path = typer.Option(Path("docs"), "--out", help="Folder to write parameters.md into."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    numbers: bool = typer.Option(
+        True, "--numbers/--no-numbers", help="Also regenerate the model numbers in README and credibility.md."
+    ),
 ) -> None:
     """Write docs/parameters.md (every parameter with unit and provenance) and docs/model.md's table."""
     out.mkdir(parents=True, exist_ok=True)
@@ -21,9 +24,15 @@ def docs(
 
     target.write_text(parameter_table_markdown(), encoding="utf-8")
     _embed_system_table(out / "model.md")
+    generated: list[str] = []
+    if numbers:  # README / credibility.md numbers from the shipped parameter set (runs the model, ~30 s)
+        from ..validation import write_generated
+
+        generated = write_generated(out, out.resolve().parent / "README.md")
     problems = provenance_problems()
     if json_out:
-        emit_json({"written": str(target), "data_files": len(data_files()), "provenance_problems": problems})
+        emit_json({"written": str(target), "data_files": len(data_files()), "provenance_problems": problems,
+                   "generated": generated})
     else:
         typer.echo(f"wrote {target} ({len(data_files())} data files)")
         for p in problems:

@@ -15,7 +15,8 @@ from functools import cache
 import numpy as np
 
 __all__ = ["FaceRow", "ROWS", "evaluate", "headline_numbers", "render_face_table", "render_headline",
-           "FACE_BEGIN", "FACE_END", "HEADLINE_BEGIN", "HEADLINE_END"]
+           "variant_predictions", "render_variant_table", "FACE_BEGIN", "FACE_END", "HEADLINE_BEGIN",
+           "HEADLINE_END", "VARIANTS_BEGIN", "VARIANTS_END", "write_generated"]
 
 LDN = "naltrexone 4.5 mg nightly for 12 weeks"
 HD = "naltrexone 50 mg nightly for 12 weeks"
@@ -24,6 +25,8 @@ FACE_BEGIN = "<!-- BEGIN generated face-validity table (ldnsim docs) -->"
 FACE_END = "<!-- END generated face-validity table -->"
 HEADLINE_BEGIN = "<!-- BEGIN generated model numbers (ldnsim docs) -->"
 HEADLINE_END = "<!-- END generated model numbers -->"
+VARIANTS_BEGIN = "<!-- BEGIN generated variant predictions (ldnsim docs) -->"
+VARIANTS_END = "<!-- END generated variant predictions -->"
 
 
 @cache
@@ -87,11 +90,11 @@ ROWS: tuple[FaceRow, ...] = (
             "max NRS < 0.5 at every hour for 4 days", _healthy_50_once, lambda v: v < 0.5),
     FaceRow("fibromyalgia: 50 mg once, no acute change",
             f"{_YZC}: no change in fibromyalgia patients either",
-            "|change| < 0.5 NRS over 4 days", _fm_50_once, lambda v: v < 0.5),
+            "absolute change < 0.5 NRS over 4 days", _fm_50_once, lambda v: v < 0.5),
     *(FaceRow(f"{c}: untreated course flat",
               "natural course of established chronic pain over a year is stable (drift, flares and "
               "regression to the mean belong to the trial layer)",
-              "|change| < 0.1 NRS over 365 days", _flat(c), lambda v: v < 0.1)
+              "absolute change < 0.1 NRS over 365 days", _flat(c), lambda v: v < 0.1)
       for c in ("healthy", *CHRONIC)),
     FaceRow("fibromyalgia: 50 mg nightly does not help",
             f"no analgesic effect of standard-dose naltrexone is reported ({_YZC}); continuous blockade "
@@ -171,3 +174,64 @@ def render_headline() -> str:
         f"regression to the mean (docs/credibility.md)."
     )
     return "\n".join([HEADLINE_BEGIN, text, HEADLINE_END])
+
+
+def variant_predictions() -> list[dict]:
+    """Per declared variant (shipped values, not refitted): fibromyalgia LDN effect at week 12, change under
+    50 mg nightly (weeks 9-12) and the largest fall in the 2 weeks after stopping LDN (NRS points)."""
+    from ..data.parameter_set import load_parameter_set, variant_names
+
+    out = []
+    for v in variant_names():
+        base, ldn, hd = _pain(None, variant=v), _pain(LDN, variant=v), _pain(HD, variant=v)
+        out.append({
+            "variant": v,
+            "description": load_parameter_set(v).provenance["description"],
+            "ldn_effect_w12": float(base[83] - ldn[83]),
+            "hd_change_w9_12": float(np.mean(hd[56:84] - base[56:84])),
+            "stop_drop": float(ldn[83] - ldn[84:98].min()),
+        })
+    return out
+
+
+def render_variant_table() -> str:
+    """The variant predictions as Markdown between marker comments."""
+    lines = [VARIANTS_BEGIN, "", "| variant | LDN effect, week 12 (NRS) | 50 mg nightly, weeks 9-12 (NRS) | "
+             "fall after stopping (NRS) | mechanism |", "|---|---|---|---|---|"]
+    for r in variant_predictions():
+        lines.append(f"| `{r['variant']}` | {r['ldn_effect_w12']:+.2f} | {r['hd_change_w9_12']:+.2f} | "
+                     f"{r['stop_drop']:.2f} | {r['description']} |")
+    lines += ["", VARIANTS_END]
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, end: str, block: str) -> str:
+    if begin not in text or end not in text:
+        return text
+    a, b = text.index(begin), text.index(end) + len(end)
+    return text[:a] + block + text[b:]
+
+
+def write_generated(docs_dir, readme) -> list[str]:
+    """Rewrite every generated block (README numbers; credibility.md face-validity and variant tables)
+    in place. Returns the files changed."""
+    from pathlib import Path
+
+    jobs = [
+        (Path(readme), [(HEADLINE_BEGIN, HEADLINE_END, render_headline)]),
+        (Path(docs_dir) / "credibility.md", [(FACE_BEGIN, FACE_END, render_face_table),
+                                             (VARIANTS_BEGIN, VARIANTS_END, render_variant_table)]),
+    ]
+    changed = []
+    for path, blocks in jobs:
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = text
+        for begin, end, render in blocks:
+            if begin in new:
+                new = _replace_block(new, begin, end, render())
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(str(path))
+    return changed
