@@ -89,7 +89,7 @@ BAD = [
     ("clinical/vocabulary.yaml", ("brands", "ms contin", "in"), ["unobtainium"], "unobtainium"),
     ("clinical/dxm.yaml", ("daily_ceiling", "source"), KeyError, "needs provenance"),
     ("clinical/acute_pain.yaml", ("steps", "stop_ldn", "only"), "sometimes", "steps.stop_ldn.only"),
-    ("receptors.yaml", ("tlr4_ic50_nM", "unit"), KeyError, "tlr4_ic50_nM.unit: Field required"),
+    ("receptors.yaml", ("nox2_cap", "unit"), KeyError, "nox2_cap.unit: Field required"),
     ("population.yaml", ("traits", "adherence_mean", "reason"), KeyError, "adherence_mean"),
     ("trials/realism.yaml", ("dropout", "per_week", "value"), "often", "dropout.per_week.value"),
     ("system/parameters.yaml", ("pain", "Z50", "source"), None, "pain.Z50"),
