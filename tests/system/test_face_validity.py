@@ -28,9 +28,11 @@ def test_published_model_numbers_are_current():
     from pathlib import Path
 
     from ldnsim.validation import render_face_table, render_headline, render_variant_table
+    from ldnsim.validation.face_validity import render_preset_table
 
     root = Path(__file__).resolve().parents[2]
     assert render_headline() in (root / "README.md").read_text(encoding="utf-8"), "run `ldnsim docs`"
     cred = (root / "docs" / "credibility.md").read_text(encoding="utf-8")
     assert render_face_table() in cred, "run `ldnsim docs`"
     assert render_variant_table() in cred, "run `ldnsim docs`"
+    assert render_preset_table() in (root / "docs" / "model.md").read_text(encoding="utf-8"), "run `ldnsim docs`"

@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["FaceRow", "ROWS", "evaluate", "headline_numbers", "render_face_table", "render_headline",
            "variant_predictions", "render_variant_table", "FACE_BEGIN", "FACE_END", "HEADLINE_BEGIN",
-           "HEADLINE_END", "VARIANTS_BEGIN", "VARIANTS_END", "write_generated"]
+           "HEADLINE_END", "VARIANTS_BEGIN", "VARIANTS_END", "write_generated", "render_preset_table"]
 
 LDN = "naltrexone 4.5 mg nightly for 12 weeks"
 HD = "naltrexone 50 mg nightly for 12 weeks"
@@ -25,6 +25,8 @@ FACE_BEGIN = "<!-- BEGIN generated face-validity table (ldnsim docs) -->"
 FACE_END = "<!-- END generated face-validity table -->"
 HEADLINE_BEGIN = "<!-- BEGIN generated model numbers (ldnsim docs) -->"
 HEADLINE_END = "<!-- END generated model numbers -->"
+PRESETS_BEGIN = "<!-- BEGIN generated preset table (ldnsim docs) -->"
+PRESETS_END = "<!-- END generated preset table -->"
 VARIANTS_BEGIN = "<!-- BEGIN generated variant predictions (ldnsim docs) -->"
 VARIANTS_END = "<!-- END generated variant predictions -->"
 
@@ -205,6 +207,23 @@ def render_variant_table() -> str:
     return "\n".join(lines)
 
 
+def render_preset_table() -> str:
+    """docs/model.md's preset table (condition inputs from conditions.yaml, outputs from the shipped set)."""
+    from ..system import condition_names, condition_params
+
+    lines = [PRESETS_BEGIN, "", "| preset | D | TLR4 share | P | ESR | untreated NRS (model) | "
+             "LDN 4.5 mg, week-12 effect |", "|---|---|---|---|---|---|---|"]
+    for c in condition_names():
+        cp = condition_params(c)
+        base, ldn = _pain(None, c), _pain(LDN, c)
+        eff = float(ldn[83] - base[83])
+        pct = f" ({100 * -eff / base[83]:.0f} %)" if base[83] > 0.5 else ""
+        lines.append(f"| {c} | {cp['glial_drive']:g} | {cp['tlr4_fraction']:g} | "
+                     f"{cp['peripheral_drive']:g} | {cp['esr_mm_h']:g} | {base[0]:.2f} | {eff:+.2f}{pct} |")
+    lines += ["", PRESETS_END]
+    return "\n".join(lines)
+
+
 def _replace_block(text: str, begin: str, end: str, block: str) -> str:
     if begin not in text or end not in text:
         return text
@@ -219,6 +238,7 @@ def write_generated(docs_dir, readme) -> list[str]:
 
     jobs = [
         (Path(readme), [(HEADLINE_BEGIN, HEADLINE_END, render_headline)]),
+        (Path(docs_dir) / "model.md", [(PRESETS_BEGIN, PRESETS_END, render_preset_table)]),
         (Path(docs_dir) / "credibility.md", [(FACE_BEGIN, FACE_END, render_face_table),
                                              (VARIANTS_BEGIN, VARIANTS_END, render_variant_table)]),
     ]
