@@ -35,4 +35,5 @@ def test_published_model_numbers_are_current():
     cred = (root / "docs" / "credibility.md").read_text(encoding="utf-8")
     assert render_face_table() in cred, "run `ldnsim docs`"
     assert render_variant_table() in cred, "run `ldnsim docs`"
-    assert render_preset_table() in (root / "docs" / "model.md").read_text(encoding="utf-8"), "run `ldnsim docs`"
+    model_md = (root / "docs" / "model.md").read_text(encoding="utf-8")
+    assert render_preset_table() in model_md, "run `ldnsim docs`"
