@@ -36,9 +36,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-jax", action="store_true")
     a = ap.parse_args(argv)
 
+    from ldnsim.engines.reference import pk_drivers
+    from ldnsim.model import untreated_start
     from ldnsim.regimen import Regimen
-    from ldnsim.simulate import _drivers, simulate
-    from ldnsim.system import condition_params, high_branch_start, integrate, resolve_params, steady_state
+    from ldnsim.simulate import simulate
+    from ldnsim.system import condition_params, integrate, resolve_params
 
     regimen = "naltrexone 4.5 mg nightly for 52 weeks"
     simulate(regimen, days=5)  # imports, drug files
@@ -46,12 +48,12 @@ def main(argv=None) -> dict:
     out["simulate_ms"] = _median_ms(lambda: simulate(regimen, days=365), a.repeats)
 
     def prepare(n):
-        p = resolve_params(condition_params("fibromyalgia"), n)
+        cond = condition_params("fibromyalgia")
+        p = resolve_params(cond, n)
         t = (np.arange(365 * 24) + 0.5)
         ev = Regimen.parse(regimen).events(365 * 24)
-        drivers, _, _, base = _drivers(ev, t, {}, p, n)
-        p["phi0"] = base["mu_endogenous"]
-        y0 = steady_state(high_branch_start(np, n), {k: v[None, :] for k, v in base.items()}, p)
+        base, y0 = untreated_start(cond, p, n)
+        drivers, _, _ = pk_drivers(ev, t, None, None, p, base, n)
         return y0, drivers, p
 
     y0, drivers, p = prepare(1)

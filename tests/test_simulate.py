@@ -94,3 +94,26 @@ def test_unknown_condition_and_drug():
         ldnsim.simulate(None, "fibromyalga", days=2)
     with pytest.raises(InputError):
         ldnsim.simulate("unobtainium 5 mg daily", days=2)
+
+
+def test_time_and_day_are_index_coordinates():
+    """``time`` (h) indexes the results by value; daily results also by ``day``; the old coordinate names
+    stay (``time_h``, ``time_days``)."""
+    ds = ldnsim.simulate("naltrexone 4.5 mg nightly", "fibromyalgia", days=5)
+    assert "time" in ds.indexes and "day" in ds.indexes
+    np.testing.assert_array_equal(ds["time"].values, [12.0, 36.0, 60.0, 84.0, 108.0])
+    np.testing.assert_array_equal(ds["time_h"].values, ds["time"].values)
+    assert float(ds.pain_nrs.sel(time=36.0)[0]) == float(ds.pain_nrs.values[0, 1])
+    assert float(ds.pain_nrs.sel(day=3)[0]) == float(ds.pain_nrs.values[0, 3])
+    sub = ds.sel(time=slice(30.0, 90.0))
+    np.testing.assert_array_equal(sub.day.values, [1, 2, 3])
+    hourly = ldnsim.simulate("naltrexone 4.5 mg nightly", "fibromyalgia", days=1, output="hourly")
+    assert "day" not in hourly.coords
+    assert float(hourly.mu_antagonist.sel(time=22.5)[0]) == float(hourly.mu_antagonist.values[0, 22])
+
+
+def test_engine_results_carry_the_same_time_index():
+    ds = ldnsim.simulate("naltrexone 4.5 mg nightly", "fibromyalgia", days=3, engine="numpy")
+    ref = ldnsim.simulate("naltrexone 4.5 mg nightly", "fibromyalgia", days=3)
+    np.testing.assert_array_equal(ds["time"].values, ref["time"].values)
+    np.testing.assert_array_equal(ds["day"].values, ref["day"].values)

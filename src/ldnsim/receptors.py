@@ -27,9 +27,10 @@ NOX2 inhibition: ``emax · x/(1+x)`` with ``emax`` ≤ ``nox2_cap`` (0.5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,9 @@ __all__ = [
     "ligand_table",
     "default_params",
     "occupancy",
+    "occupancy_xp",
     "occupancy_from_pk",
+    "receptor_constants",
     "mu_occupancy_by_naltrexone",
 ]
 
@@ -160,12 +163,80 @@ def _params(params: Mapping[str, float] | None) -> dict[str, float]:
     return p
 
 
+def receptor_constants(analytes: Sequence[str], params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Constants :func:`occupancy_xp` needs for these analytes: their :class:`LigandConstants`, the shared
+    parameters (:func:`default_params` updated with ``params``, unchecked; values may be per-patient arrays)
+    and the NOX2 ceiling (the largest ``nox2_emax`` of the analytes, capped at ``nox2_cap``)."""
+    table = ligand_table()
+    p: dict[str, Any] = dict(default_params())
+    p.update(params or {})
+    lig = {}
+    nox_emax = 0.0
+    for a in analytes:
+        if a not in table:
+            raise UnknownNameError("analyte", a, table)
+        L = table[a]
+        lig[a] = L
+        if L.nox2_ic50_nM is not None:
+            nox_emax = max(nox_emax, L.nox2_emax)
+    return {"ligands": lig, "params": p, "nox_emax": min(nox_emax, p["nox2_cap"])}
+
+
+def occupancy_xp(
+    effect_nM: Mapping[str, Any], consts: Mapping[str, Any], xp: Any, endogenous: Any = 1.0
+) -> dict[str, Any]:
+    """The receptor equations (module docstring), once, over the array namespace ``xp``.
+
+    ``effect_nM``: unbound effect-site concentrations (nM, ≥ 0) by analyte; ``consts`` from
+    :func:`receptor_constants`. No validation and no Python branching on values, so numpy, jax (inside
+    ``jit``) and the SBML tracer all run the same code; a target no analyte acts on gives the scalar 0.0.
+    Returns fractions 0-1 under :data:`OCCUPANCY_KEYS` and ``mu_agonist_occupancy``.
+    """
+    p = consts["params"]
+    x_ant = x_ag = x_ag_eff = x_ti = x_ta = x_nmda = x_nox = 0.0
+    for a, c in effect_nM.items():
+        L = consts["ligands"][a]
+        if L.mu_ki_nM is not None:
+            x = c / L.mu_ki_nM
+            if L.mu_role == "antagonist":
+                x_ant = x_ant + x
+            else:
+                x_ag = x_ag + x
+                x_ag_eff = x_ag_eff + L.mu_efficacy * x
+        if L.tlr4_role == "antagonist":
+            x_ti = x_ti + c * (L.tlr4_relative_potency / p["tlr4_ic50_nM"])
+        elif L.tlr4_role == "activator" and L.tlr4_ec50_nM is not None:
+            x_ta = x_ta + c / L.tlr4_ec50_nM
+        if L.nmda_ic50_nM is not None:
+            x_nmda = x_nmda + c / L.nmda_ic50_nM
+        if L.nox2_ic50_nM is not None:
+            x_nox = x_nox + c / L.nox2_ic50_nM
+    x_end = endogenous * p["endogenous_ratio"]
+    d_mu = 1.0 + x_ant + x_ag + x_end
+    d_tlr = 1.0 + x_ti + x_ta
+    return {
+        "mu_antagonist": x_ant / d_mu,
+        "mu_agonist": x_ag_eff / d_mu,
+        "mu_endogenous": x_end / d_mu,
+        "mu_agonist_occupancy": x_ag / d_mu,
+        "tlr4_inhibition": x_ti / d_tlr,
+        "tlr4_agonism": x_ta / d_tlr,
+        "nmda_block": x_nmda / (1.0 + x_nmda),
+        "nox2_inhibition": consts["nox_emax"] * x_nox / (1.0 + x_nox),
+    }
+
+
+_OUTPUT_KEYS = ("mu_antagonist", "mu_agonist", "mu_endogenous", "mu_agonist_occupancy", "tlr4_inhibition",
+                "tlr4_agonism", "nmda_block", "nox2_inhibition")
+
+
 def occupancy(
     effect_nM: Mapping[str, np.ndarray],
     endogenous: float | np.ndarray = 1.0,
     params: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Fractional occupancy/effect at each target from unbound effect-site concentrations (nM).
+    """Fractional occupancy/effect at each target from unbound effect-site concentrations (nM):
+    :func:`occupancy_xp` on numpy with the inputs checked.
 
     effect_nM: ``{analyte: array}`` (arrays broadcast together; e.g. patient × time).
     endogenous: endogenous opioid tone relative to resting (1 = resting; scales ``endogenous_ratio``).
@@ -187,65 +258,12 @@ def occupancy(
     if not np.all(np.isfinite(endo)) or np.any(endo < 0):
         raise InputError("endogenous", "must be finite and >= 0", accepted=">= 0 (1 = resting tone)")
     shape = np.broadcast_shapes(*(a.shape for a in conc.values()), endo.shape) if conc else endo.shape
-    # sums over the ligands that act at each target (a target no ligand acts on stays 0); in place, fused
-    acc: dict[str, np.ndarray] = {}
-
-    def add(key: str, x: np.ndarray, fresh: bool) -> None:
-        if key not in acc:
-            acc[key] = x if fresh and x.shape == shape else np.broadcast_to(x, shape).copy()
-        else:
-            acc[key] += x
-
-    nox_emax = 0.0
-    for name, c in conc.items():
-        L = table[name]
-        if L.mu_ki_nM is not None:
-            x = c / L.mu_ki_nM
-            if L.mu_role == "antagonist":
-                add("ant", x, True)
-            else:
-                add("ag_eff", L.mu_efficacy * x, True)
-                add("ag", x, True)
-        if L.tlr4_role == "antagonist":
-            add("tlr_i", c * L.tlr4_relative_potency / p["tlr4_ic50_nM"], True)
-        elif L.tlr4_role == "activator" and L.tlr4_ec50_nM is not None:
-            add("tlr_a", c / L.tlr4_ec50_nM, True)
-        if L.nmda_ic50_nM is not None:
-            add("nmda", c / L.nmda_ic50_nM, True)
-        if L.nox2_ic50_nM is not None:
-            add("nox", c / L.nox2_ic50_nM, True)
-            nox_emax = max(nox_emax, L.nox2_emax)
-
-    def full(v: np.ndarray) -> np.ndarray:
-        return v if np.shape(v) == shape else np.broadcast_to(v, shape).copy()
-
-    x_end = endo * p["endogenous_ratio"]
-    d_mu = 1.0 + acc["ant"] if "ant" in acc else np.ones(shape)
-    if "ag" in acc:
-        d_mu += acc["ag"]
-    d_mu = d_mu + x_end  # (1 + Σ antagonists + Σ agonists) + endogenous, the order of the sums kept
-    d_tlr = None
-    for key in ("tlr_i", "tlr_a"):
-        if key in acc:
-            d_tlr = 1.0 + acc[key] if d_tlr is None else d_tlr + acc[key]
-    out: dict[str, np.ndarray] = {}
-    for name, key, den in (("mu_antagonist", "ant", d_mu), ("mu_agonist", "ag_eff", d_mu),
-                           ("mu_agonist_occupancy", "ag", d_mu), ("tlr4_inhibition", "tlr_i", d_tlr),
-                           ("tlr4_agonism", "tlr_a", d_tlr)):
-        if key not in acc:
-            out[name] = np.zeros(shape)
-        elif isinstance(acc[key], np.ndarray) and acc[key].ndim:
-            out[name] = np.divide(acc[key], den, out=acc[key])
-        else:  # scalars
-            out[name] = acc[key] / den
-    out["mu_endogenous"] = full(x_end / d_mu)
-    x = acc.get("nmda")
-    out["nmda_block"] = x / (1.0 + x) if x is not None else np.zeros(shape)
-    x = acc.get("nox")
-    out["nox2_inhibition"] = (min(nox_emax, p["nox2_cap"]) * x / (1.0 + x) if x is not None
-                              else np.zeros(shape))
-    return {k: out[k] for k in ("mu_antagonist", "mu_agonist", "mu_endogenous", "mu_agonist_occupancy",
-                                "tlr4_inhibition", "tlr4_agonism", "nmda_block", "nox2_inhibition")}
+    occ = occupancy_xp(conc, receptor_constants(list(conc), p), np, endogenous=endo)
+    out = {}
+    for k in _OUTPUT_KEYS:
+        v = np.asarray(occ[k], dtype=float)
+        out[k] = v if v.shape == shape else np.broadcast_to(v, shape).copy()
+    return out
 
 
 def occupancy_from_pk(ds, endogenous: float | np.ndarray = 1.0, params: Mapping[str, float] | None = None):

@@ -715,7 +715,7 @@ def pk_model_spec(
     occupancies) and lists the PK parameter ids per drug (``coefficients``) so that a population can be run
     by setting them patient by patient.
     """
-    from .engines.model import occupancy_xp, pk_blocks, receptor_constants
+    from .model import occupancy_xp, pk_blocks, receptor_constants
     from .pk import load_drug
     from .pk._simulate import normalise_events
 
@@ -926,30 +926,25 @@ def full_model_spec(
     ``info["states"]["system"]``.
     ``hoist_limit``: hoist sub-expressions longer than this many characters into assignment rules.
     """
-    import ldnsim.system._rhs as rhs_mod
-
-    from .engines.model import occupancy_xp, receptor_constants
+    from .model import ULD_ANALYTES, uld_site, untreated_start
     from .system import (
         ALGEBRAIC_NAMES,
+        DRIVER_NAMES,
         STATE_NAMES,
+        algebra,
         condition_params,
-        healthy_state,
-        high_branch_start,
         parameter_entries,
+        production_loss,
         resolve_params,
-        steady_state,
     )
 
     cond = condition_params(condition)
     esr = None if esr_mm_h is None else np.array([float(esr_mm_h)])
     p = resolve_params(cond, 1, overrides=dict(params or {}), esr_mm_h=esr, variant=variant)
-    pv = {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in p.items()}
-    base = occupancy_xp({}, receptor_constants([], {"tlr4_ic50_nM": pv["tlr4_ic50_nM"]}), np)
-    pv["phi0"] = float(base["mu_endogenous"])
-    base_d = {k: np.full((1, 1), float(np.asarray(base.get(k, 0.0)))) for k in rhs_mod.DRIVER_NAMES}
-    guess = high_branch_start(np, 1) if cond["start"] == "high" else healthy_state(np, 1)
-    pn = {k: np.full(1, v) for k, v in pv.items()}
-    y0 = steady_state(guess, base_d, pn, rtol=0.0)[0]  # as the engines (fixed iterations)
+    pn = {k: np.full(1, float(np.asarray(v, dtype=float).reshape(-1)[0])) for k, v in p.items()}
+    _, y0 = untreated_start(cond, pn, 1, rtol=0.0)  # as the engines (fixed iterations); sets phi0
+    y0 = y0[0]
+    pv = {k: float(v[0]) for k, v in pn.items()}
 
     spec, info = pk_model_spec(events, covariates=covariates, days=days, model_id=model_id,
                                endogenous=1.0, receptor_overrides={"tlr4_ic50_nM": Sym("tlr4_ic50_nM")})
@@ -964,29 +959,25 @@ def full_model_spec(
             raise LdnsimError(f"SBML export: system parameter {name!r} clashes with a PK id")
         spec.params.append(Param(name, value, "1", _system_notes(name, entries)))
     # drivers: receptor-layer occupancies (rules occ_*) and the ultra-low-dose site
-    uld = [info["effect_nM"][a] for a in ("naltrexone", "naloxone") if a in info["effect_nM"]]
-    c_uld = " + ".join(uld) if uld else "0"
-    spec.rules.append(Rule("occ_uld_site", f"({c_uld}) / (({c_uld}) + K_uld_pM * 0.001)", "1",
+    uld = uld_site({a: Sym(info["effect_nM"][a]) for a in ULD_ANALYTES if a in info["effect_nM"]},
+                   Sym("K_uld_pM"), SYM)
+    spec.rules.append(Rule("occ_uld_site", Sym.wrap(uld).expr, "1",
                            "occupancy of the high-affinity (pM) antagonist site (ultra-low-dose regime)"))
-    d = {k: Sym(f"occ_{k}") for k in rhs_mod.DRIVER_NAMES}
+    d = {k: Sym(f"occ_{k}") for k in DRIVER_NAMES}
     psym = {k: Sym(k) for k in pv}
     y = SymVec([Sym(n) for n in STATE_NAMES])
     # hoisting common subexpressions into rules makes the file readable, but libRoadRunner inlines rules and
     # compiles the hoisted form more slowly, so it is off unless asked for
     hoist = _Hoist("sys_t", hoist_limit if hoist_limit else 10**12)
     with hoist:
-        alg = rhs_mod.algebra(y, d, psym, SYM)
+        alg = algebra(y, d, psym, SYM)
     for k, v in alg.items():
         unit_note = "0-10 NRS" if k == "pain_nrs" else "relative to healthy (1) or fraction"
         spec.rules.append(Rule(k, Sym.wrap(v).expr, "1", f"{k} ({unit_note}); ldnsim.system algebra"))
-    real_algebra = rhs_mod.algebra
-    try:
-        rhs_mod.algebra = lambda y_, d_, p_, xp_, **_kw: {k: Sym(k) for k in alg}
-        with hoist:
-            prod, loss = rhs_mod.production_loss(y, d, psym, SYM)
-            rates = [(Sym.wrap(prod[i]) - Sym.wrap(loss[i]) * y[i]).expr for i in range(len(STATE_NAMES))]
-    finally:
-        rhs_mod.algebra = real_algebra
+    # the rate rules refer to the algebra's assignment rules by name (passed explicitly: no global state)
+    with hoist:
+        prod, loss = production_loss(y, d, psym, SYM, alg={k: Sym(k) for k in alg})
+        rates = [(Sym.wrap(prod[i]) - Sym.wrap(loss[i]) * y[i]).expr for i in range(len(STATE_NAMES))]
     for rid, expr in hoist.rules:
         spec.rules.append(Rule(rid, expr, "1", "intermediate of ldnsim.system (common subexpression)"))
     for i, name in enumerate(STATE_NAMES):

@@ -177,3 +177,31 @@ def test_simulate_daily_runs_a_patient_table_like_simulate():
     ref = simulate(LDN, "fibromyalgia", days=6, patients=table)
     assert ds.pain_nrs.shape == (3, 6)
     np.testing.assert_allclose(ds.pain_nrs.values, ref.pain_nrs.values, rtol=1e-5)
+
+
+def test_reference_engine_is_registered_and_agrees_with_numpy_on_the_fixed_step():
+    """The reference integrator is an engine with the same contract: same patients (seeded blocks, PK
+    random effects included), same endpoints as the numpy engine run without refinement (``max_level=0``);
+    only the PK path (dense matrix exponential vs modal sums) and the steady-state stopping rule differ."""
+    assert "reference" in available_engines()
+    m = LdnModel("morphine 10 mg every 6 hours; naltrexone 0.001 mg every 12 hours", "crps", days=4, n_sub=6,
+                 pk_iiv=True)
+    pr = Problem(m, n_patients=7, seed=2, max_level=0, endpoint_days=(0, 1, 2, 3))
+    ref = get_engine("reference").run(pr)
+    num = get_engine("numpy").run(pr)
+    assert ref.engine == "reference" and ref.pain_endpoints.shape == (7, 4)
+    assert max_rel_diff(ref, num) < 1e-9
+    assert not np.allclose(ref.pain_endpoints[0], ref.pain_endpoints[1])  # different patients
+
+
+def test_reference_engine_is_what_simulate_runs():
+    from ldnsim.simulate import simulate
+
+    m = LdnModel(LDN, "fibromyalgia", days=6, population=False)
+    res = get_engine("reference").run(Problem(m, n_patients=2, endpoint_days=tuple(range(6))))
+    ds = simulate(LDN, "fibromyalgia", days=6)
+    # the same integrator; two patients vectorised together vs one (last-bit differences)
+    np.testing.assert_allclose(res.pain_endpoints, np.vstack([ds.pain_nrs.values[0]] * 2), rtol=1e-14)
+    assert ds.attrs["engine"] == "reference"
+    ds2 = simulate(LDN, "fibromyalgia", days=6, engine="reference")
+    np.testing.assert_array_equal(ds2.pain_nrs.values, ds.pain_nrs.values)

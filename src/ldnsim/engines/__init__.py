@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._disclaimer import DISCLAIMER
+from ..model import time_dataset
 from ._base import (
     BLOCK,
     Engine,
@@ -32,6 +33,7 @@ from ._base import (
 from .model import LdnModel, occupancy_xp, pk_blocks, receptor_constants
 from .numpy_engine import NumpyEngine
 from .pk import pk_timecourse, population_pk
+from .reference import ReferenceEngine
 
 
 def _lazy_register() -> None:
@@ -65,22 +67,20 @@ def simulate_daily(regimen=None, condition: str = "fibromyalgia", days: int = 18
     """Daily mean pain of the patients of a table (``ldnsim.simulate``'s ``patients=``) on an engine.
 
     The hook for ``simulate(..., engine=...)``: returns an ``xarray.Dataset`` with ``pain_nrs`` (patient ×
-    time, daily means; coordinates ``time_days``, ``time_h`` at mid-day like ``ldnsim.simulate``) and the
-    final states.
+    time, daily means; index coordinates ``time`` (h, mid-day) and ``day``, and ``time_h`` / ``time_days``
+    like ``ldnsim.simulate``) and the final states.
     Without a table, one typical patient.
     """
-    import xarray as xr
-
     n = 1 if patients is None else len(patients)
     model = LdnModel(regimen, condition, days=int(days), variant=variant, params=params, population=False,
                      patients=patients)
     res = run_population(model, n, engine=engine, seed=seed, rtol=rtol, atol=atol,
                          endpoint_days=tuple(range(int(days))))
-    return xr.Dataset(
+    return time_dataset(
         {"pain_nrs": (("patient", "time"), res.pain_endpoints, {"units": "NRS 0-10"}),
          "final_state": (("patient", "state"), res.final_state)},
-        coords={"patient": np.arange(n), "time_days": ("time", np.arange(int(days), dtype=float)),
-                "time_h": ("time", np.arange(int(days)) * 24.0 + 12.0), "state": list(res.state_names)},
+        {"patient": np.arange(n), "state": list(res.state_names)},
+        np.arange(int(days)) * 24.0 + 12.0, np.arange(int(days), dtype=float), daily=True,
         attrs={"engine": res.engine, "condition": model.condition, "variant": variant,
                "disclaimer": DISCLAIMER},
     )
@@ -92,6 +92,7 @@ __all__ = [
     "LdnModel",
     "NumpyEngine",
     "Problem",
+    "ReferenceEngine",
     "Result",
     "Schedule",
     "advance",

@@ -435,4 +435,3 @@ def available_engines() -> list[str]:
             continue
     return out
 
-

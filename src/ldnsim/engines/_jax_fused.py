@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import SolverError
+from ..model import driver_values
 from ._base import Problem, error_norm, patient_blocks
-from .model import occupancy_xp
 from .numpy_engine import with_baseline
 
 __all__ = ["fused_supported", "run_chunk_fused", "bolus_table"]
@@ -106,8 +106,8 @@ def _advance(step: Any, y: Any, d: dict, p: dict, dt: float, rtol: float, atol: 
     return jax.lax.cond(jnp.any(bad), refine, keep, None)
 
 
-def _make_chunk_fn(model: Any, problem: Problem, consts_static: dict, uld_idx: tuple[int, ...],
-                   driver_names: tuple[str, ...], analytes: tuple[str, ...]) -> Any:
+def _make_chunk_fn(model: Any, problem: Problem, consts_static: dict, driver_names: tuple[str, ...],
+                   analytes: tuple[str, ...]) -> Any:
     import jax
     import jax.numpy as jnp
 
@@ -118,7 +118,7 @@ def _make_chunk_fn(model: Any, problem: Problem, consts_static: dict, uld_idx: t
     rtol, atol, max_level = float(problem.rtol), float(problem.atol), int(problem.max_level)
     step = model.step
 
-    def drivers(z, lam, cm_eff, bm, off, idx, mg, ic50, k_uld):
+    def drivers(z, lam, cm_eff, bm, off, idx, mg, ic50, K_uld_pM):
         # modal amplitudes at the samples: the day's start state plus the boluses given before each sample
         e_s = jnp.exp(lam[None] * s[:, None, None])  # (n_sub, P, m)
         modal = z[None] * e_s
@@ -129,20 +129,18 @@ def _make_chunk_fn(model: Any, problem: Problem, consts_static: dict, uld_idx: t
         modal = modal + jnp.sum(inc[None] * w, axis=1)
         eff = jnp.maximum(jnp.einsum("pom,spm->osp", cm_eff, modal), 0.0)  # (analytes, n_sub, P)
         consts = dict(consts_static, params={**consts_static["params"], "tlr4_ic50_nM": ic50})
-        occ = occupancy_xp({a: eff[i] for i, a in enumerate(analytes)}, consts, jnp)
-        out = {k: jnp.broadcast_to(jnp.asarray(occ.get(k, 0.0), dtype=eff.dtype), eff.shape[1:])
-               for k in driver_names if k != "uld_site"}
-        c_uld = sum((eff[i] for i in uld_idx), jnp.zeros(eff.shape[1:]))
-        out["uld_site"] = c_uld / (c_uld + k_uld)
+        vals = driver_values({a: eff[i] for i, a in enumerate(analytes)}, consts, K_uld_pM, jnp)
+        out = {k: jnp.broadcast_to(jnp.asarray(vals[k], dtype=eff.dtype), eff.shape[1:])
+               for k in driver_names}
         z_next = z * jnp.exp(lam * dt) + jnp.sum(inc * jnp.exp(lam[None] * (dt - off)[:, None, None]), axis=0)
         return out, z_next
 
     @jax.jit
-    def run(y0, z0, lam, cm_eff, bm, off, idx, mg, ic50, k_uld, p, valid):
+    def run(y0, z0, lam, cm_eff, bm, off, idx, mg, ic50, K_uld_pM, p, valid):
         def body(carry, xs):
             y, z, ep, refined, first_bad = carry
             k, off_k, idx_k, mg_k = xs
-            d, z = drivers(z, lam, cm_eff, bm, off_k, idx_k, mg_k, ic50, k_uld)
+            d, z = drivers(z, lam, cm_eff, bm, off_k, idx_k, mg_k, ic50, K_uld_pM)
             y, pain, r = _advance(step, y, d, p, dt, rtol, atol, 0, max_level)
             pv = jnp.where(valid, pain, 0.0)
             finite = jnp.all(jnp.isfinite(pv))
@@ -195,8 +193,7 @@ def run_chunk_fused(problem: Problem, start: int, stop: int, cache: dict,
     key = ("fn", size, tuple(problem.endpoint_days), problem.rtol, problem.atol, problem.max_level)
     fn = cache.get(key)
     if fn is None:
-        fn = _make_chunk_fn(model, problem, chunk.consts, tuple(chunk.uld), tuple(model.driver_names),
-                            tuple(pk.analytes))
+        fn = _make_chunk_fn(model, problem, chunk.consts, tuple(model.driver_names), tuple(pk.analytes))
         cache[key] = fn
     put = partial(jax.device_put, device=device) if device is not None else jnp.asarray
     valid = np.arange(size) < n
@@ -208,7 +205,7 @@ def run_chunk_fused(problem: Problem, start: int, stop: int, cache: dict,
         np.stack([_pad(b, n, size) for b in bm]),
         *table,
         _pad(np.broadcast_to(chunk.ic50, (n,)), n, size),
-        _pad(np.broadcast_to(chunk.k_uld, (n,)), n, size),
+        _pad(np.broadcast_to(chunk.K_uld_pM, (n,)), n, size),
     ]
     p = {k: put(np.asarray(_pad(v, n, size), dtype=float)) for k, v in chunk.p.items()}
     y, ep, dsum, dsumsq, refined, first_bad = fn(*[put(np.asarray(a)) for a in args], p, put(valid))

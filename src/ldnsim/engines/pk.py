@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..model import occupancy_xp, pk_blocks, receptor_constants
 from ._base import Schedule, modal_form
-from .model import occupancy_xp, pk_blocks, receptor_constants
 
 __all__ = ["pk_timecourse", "population_pk"]
 

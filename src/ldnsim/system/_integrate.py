@@ -92,10 +92,7 @@ def step(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any)
     Returns the new state and the algebraic outputs averaged over the step (each (n_patients,)),
     evaluated at the sub-step midpoints with the state interpolated linearly across the step.
     """
-    p0, l0 = _mean_rates(y, d, p, xp)
-    ystar = _expstep(y, p0, l0, dt, xp)
-    p1, l1 = _mean_rates(ystar, d, p, xp)
-    y1 = _expstep(y, 0.5 * (p0 + p1), 0.5 * (l0 + l1), dt, xp)
+    y1 = _heun(y, d, p, dt, xp)
     return y1, _outputs(y, y1, d, p, xp)
 
 
@@ -112,10 +109,7 @@ def step_pair(y: np.ndarray, d: Mapping[str, Any], p: Mapping[str, Any], dt: flo
     """
     n = _n_sub(d)
     t0 = _np_terms(y, d, p)
-    p0, l0 = _np_means(t0, y.shape)
-    ystar = _expstep(y, p0, l0, dt, np)
-    p1, l1 = _mean_rates(ystar, d, p, np)
-    y_full = _expstep(y, 0.5 * (p0 + p1), 0.5 * (l0 + l1), dt, np)
+    y_full = _heun(y, d, p, dt, np, first=_np_means(t0, y.shape))
     w = (np.arange(n) + 0.5) / n
     yi = y[None, :, :] + (y_full - y)[None, :, :] * w[:, None, None]
     pain = np.mean(algebra(yi, d, p, np)["pain_nrs"] + np.zeros((n, y.shape[0])), axis=0)
@@ -125,11 +119,8 @@ def step_pair(y: np.ndarray, d: Mapping[str, Any], p: Mapping[str, Any], dt: flo
     d_a = {k: (v[:h] if v.shape[0] == n else v) for k, v in d.items()}
     d_b = {k: (v[h:] if v.shape[0] == n else v) for k, v in d.items()}
     half = 0.5 * dt
-    p0a, l0a = _np_means(t0, y.shape, slice(0, h))
-    ys = _expstep(y, p0a, l0a, half, np)
-    p1a, l1a = _mean_rates(ys, d_a, p, np)
-    y_a = _expstep(y, 0.5 * (p0a + p1a), 0.5 * (l0a + l1a), half, np)
-    return y_full, pain, _heun(y_a, d_b, p, half)
+    y_a = _heun(y, d_a, p, half, np, first=_np_means(t0, y.shape, slice(0, h)))
+    return y_full, pain, _heun(y_a, d_b, p, half, np)
 
 
 def _outputs(y0: Any, y1: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any, mean: bool = True) -> Any:
@@ -175,11 +166,7 @@ def integrate(
     states = np.empty((n_steps + 1, *y.shape))
     states[0] = y
     for n in range(n_steps):
-        d = {k: v[n] for k, v in d_steps.items()}
-        p0, l0 = _mean_rates(y, d, p, xp)
-        ystar = _expstep(y, p0, l0, dt_h, xp)
-        p1, l1 = _mean_rates(ystar, d, p, xp)
-        y = _expstep(y, 0.5 * (p0 + p1), 0.5 * (l0 + l1), dt_h, xp)
+        y = _heun(y, {k: v[n] for k, v in d_steps.items()}, p, dt_h, xp)
         states[n + 1] = y
     if not np.all(np.isfinite(y)):
         _check_finite({"states": states}, dt_h, n_sub, hourly, outputs=())
@@ -244,7 +231,7 @@ def steady_state(
     """
     y = np.asarray(y0, dtype=float)
     for _ in range(relax_steps):
-        y = _heun(y, drivers, p, relax_dt_h)
+        y = _heun(y, drivers, p, relax_dt_h, np)
     if not np.all(np.isfinite(y)):
         raise SolverError("non-finite state while finding the untreated steady state")
     y_newton, ok = _newton(y, drivers, p, max_newton)
@@ -256,7 +243,7 @@ def steady_state(
         yb = y[bad]
         for dt, n in ((1000.0, max_steps // 3), (1.0e5, max_steps)):
             for _ in range(n):
-                y1 = _heun(yb, sub_d, sub_p, dt)
+                y1 = _heun(yb, sub_d, sub_p, dt, np)
                 done = np.max(np.abs(y1 - yb) / (np.abs(yb) + 1e-3)) < rtol
                 yb = y1
                 if done:
@@ -268,11 +255,14 @@ def steady_state(
     return y
 
 
-def _heun(y: np.ndarray, d: Mapping[str, np.ndarray], p: Mapping[str, np.ndarray], dt: float) -> np.ndarray:
-    p0, l0 = _mean_rates(y, d, p, np)
-    ystar = _expstep(y, p0, l0, dt, np)
-    p1, l1 = _mean_rates(ystar, d, p, np)
-    return _expstep(y, 0.5 * (p0 + p1), 0.5 * (l0 + l1), dt, np)
+def _heun(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any,
+          first: tuple[Any, Any] | None = None) -> Any:
+    """The exponential Heun step (module docstring) over ``dt``: rates at ``y`` (or ``first``, where the
+    caller has already averaged them) give ``y*``; the mean of the rates at ``y`` and ``y*`` give the step."""
+    p0, l0 = _mean_rates(y, d, p, xp) if first is None else first
+    ystar = _expstep(y, p0, l0, dt, xp)
+    p1, l1 = _mean_rates(ystar, d, p, xp)
+    return _expstep(y, 0.5 * (p0 + p1), 0.5 * (l0 + l1), dt, xp)
 
 
 def _newton(y: np.ndarray, d: Mapping[str, np.ndarray], p: Mapping[str, np.ndarray],

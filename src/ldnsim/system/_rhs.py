@@ -189,23 +189,28 @@ def algebra(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any,
     }
 
 
-def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any) -> tuple[Any, Any]:
+def production_loss(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any,
+                    alg: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
     """Production ``P`` and first-order loss rate ``L`` (both ≥ 0, 1/h), each shaped like ``y``.
 
-    ``dy/dt = P − L·y`` component-wise.
+    ``dy/dt = P − L·y`` component-wise. ``alg``: the :func:`algebra` of ``(y, d, p)`` where the caller has
+    it (the SBML export passes the names of its assignment rules); computed here otherwise.
     """
-    prod, loss, f = production_loss_terms(y, d, p, xp)
+    prod, loss, f = production_loss_terms(y, d, p, xp, alg)
     z = 0.0 * f  # zeros of the full (sub-step × patient) shape: cheaper than broadcast_arrays
     return xp.stack([v + z for v in prod], axis=-1), xp.stack([v + z for v in loss], axis=-1)
 
 
-def production_loss_terms(y: Any, d: Mapping[str, Any], p: Mapping[str, Any],
-                          xp: Any) -> tuple[tuple[Any, ...], tuple[Any, ...], Any]:
+def production_loss_terms(
+    y: Any, d: Mapping[str, Any], p: Mapping[str, Any], xp: Any, alg: Mapping[str, Any] | None = None,
+) -> tuple[tuple[Any, ...], tuple[Any, ...], Any]:
     """The terms of :func:`production_loss` before stacking: (production per state, loss rate per state,
     firing ``F``). Each term has the shape its inputs broadcast to — ``(n_patients,)`` where it depends on
     the state only, ``(n_sub, n_patients)`` where it depends on a driver — so a caller that averages over
-    the driver samples can skip the broadcast of the state-only terms."""
-    alg = algebra(y, d, p, xp, readout=False)
+    the driver samples can skip the broadcast of the state-only terms. ``alg`` as in
+    :func:`production_loss`."""
+    if alg is None:
+        alg = algebra(y, d, p, xp, readout=False)
     c, x, f = alg["cytokines"], alg["ros"], alg["firing"]
     cx = _pos(c - 1.0, xp)
     xx = _pos(x - 1.0, xp)

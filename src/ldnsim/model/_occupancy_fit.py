@@ -16,7 +16,7 @@ Targets ([11C]carfentanil PET; pkpd_parameters.yaml naltrexone_receptor_occupanc
   clinical onset.
 Late points carry weight 2 (the duration of blockade matters most for LDN).
 
-Run ``python -m ldnsim.pk._occupancy_fit`` to print the fitted values that naltrexone.yaml records.
+Run ``python -m ldnsim.model._occupancy_fit`` to print the fitted values that naltrexone.yaml records.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ PARAMS = ("naltrexone.ke0", "naltrexone.kp_uu", "6beta-naltrexol.ke0", "6beta-na
 
 
 def _occ(dose: float, t: np.ndarray, eta: dict[str, np.ndarray]) -> np.ndarray:
+    from ..pk import Event, simulate_pk
     from ..receptors import occupancy_from_pk
-    from ._simulate import Event, simulate_pk
 
     ds = simulate_pk([Event(0.0, "naltrexone", dose, "ir", 0.0)], t, eta=eta)
     return occupancy_from_pk(ds)["mu_antagonist"].values[0]
 
 
 def _current() -> dict[str, float]:
-    from ._drugs import load_drug
+    from ..pk import load_drug
 
     spec = load_drug("naltrexone")
     out = {}
