@@ -19,10 +19,12 @@ def uld_site(effect_nM: Mapping[str, Any], K_uld_pM: Any, xp: Any) -> Any:
     """Occupancy of the high-affinity antagonist site: ``c / (c + K_uld)``, ``c`` the summed effect-site
     concentration (nM) of :data:`ULD_ANALYTES` present, ``K_uld_pM`` (pM; system parameter) → nM.
     0.0 where no such analyte is present."""
-    c = 0.0
+    c = None
     for a in ULD_ANALYTES:
         if a in effect_nM:
-            c = c + effect_nM[a]
+            c = effect_nM[a] if c is None else c + effect_nM[a]
+    if c is None:
+        c = 0.0
     return c / (c + K_uld_pM * 1e-3)
 
 
