@@ -33,7 +33,7 @@ __all__ = ["ReferenceEngine", "pk_drivers", "trajectories"]
 BATCH = 64
 
 
-def pk_drivers(events: list, t_sub: np.ndarray, covariates: Any, eta: Mapping[str, np.ndarray] | None,
+def pk_drivers(events: list[Any], t_sub: np.ndarray, covariates: Any, eta: Mapping[str, np.ndarray] | None,
                p: Mapping[str, Any], baseline: Mapping[str, np.ndarray],
                n_pat: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
     """PK on the sub-step grid ``t_sub`` (h) → the system's drivers, each (n_time, n_pat).
@@ -69,7 +69,7 @@ def pk_drivers(events: list, t_sub: np.ndarray, covariates: Any, eta: Mapping[st
 def _daily(x: np.ndarray, per_day: int) -> np.ndarray:
     """Means over consecutive blocks of ``per_day`` samples along axis 0."""
     n = x.shape[0] // per_day
-    return x[: n * per_day].reshape(n, per_day, *x.shape[1:]).mean(axis=1)
+    return np.asarray(x[: n * per_day].reshape(n, per_day, *x.shape[1:]).mean(axis=1))
 
 
 def trajectories(model: Any, inputs: Mapping[str, Any], *, output: str = "daily",

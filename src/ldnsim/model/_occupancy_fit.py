@@ -34,7 +34,7 @@ def _occ(dose: float, t: np.ndarray, eta: dict[str, np.ndarray]) -> np.ndarray:
     from ..receptors import occupancy_from_pk
 
     ds = simulate_pk([Event(0.0, "naltrexone", dose, "ir", 0.0)], t, eta=eta)
-    return occupancy_from_pk(ds)["mu_antagonist"].values[0]
+    return np.asarray(occupancy_from_pk(ds)["mu_antagonist"].values[0], dtype=float)
 
 
 def _current() -> dict[str, float]:
