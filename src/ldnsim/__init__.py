@@ -26,9 +26,8 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from ._disclaimer import DISCLAIMER
+from ._version import __version__
 from .errors import DataFileError, InputError, LdnsimError, SolverError, UnknownNameError
-
-__version__ = "0.1.0"
 
 #: public name -> (module, attribute); attribute None: the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {

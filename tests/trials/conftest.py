@@ -8,10 +8,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    """Replace ldnsim.simulate with the TEST DOUBLE (pure trial-mechanics tests only)."""
+    """Replace the trial layer's model with the TEST DOUBLE (pure trial-mechanics tests only)."""
     from fake_model import fake_simulate
 
-    import ldnsim
+    from ldnsim.trials import model as trial_model
 
-    monkeypatch.setattr(ldnsim, "simulate", fake_simulate, raising=False)
+    monkeypatch.setattr(trial_model, "SIMULATE", fake_simulate)
     return fake_simulate

@@ -211,7 +211,7 @@ def test_itt_analyses_everyone_and_bocf_credits_dropouts_no_benefit(fake_model):
 
 
 def test_mixed_condition_population_simulates_each_patient_with_their_condition(fake_model, monkeypatch):
-    import ldnsim
+    from ldnsim.trials import model as trial_model
 
     calls = []
 
@@ -219,7 +219,7 @@ def test_mixed_condition_population_simulates_each_patient_with_their_condition(
         calls.append((kw["condition"], len(kw["patients"])))
         return fake_model(**kw)
 
-    monkeypatch.setattr(ldnsim, "simulate", spy)
+    monkeypatch.setattr(trial_model, "SIMULATE", spy)
     doc = _parallel(population={"conditions": {"fibromyalgia": 2, "chronic_low_back_pain": 1}})
     r = run_trial(design_from_dict(doc), seed=2, use_calibrated=False)
     share = (r.patients["condition"] == "fibromyalgia").mean()

@@ -114,7 +114,7 @@ def run(argv: list[str] | None = None) -> int:
     """
     import click
 
-    from . import _register  # every command module registers itself on `app`
+    from ._commands import _register  # every command module registers itself on `app`
 
     _register()
     _prepare_streams()
@@ -158,7 +158,7 @@ def _root() -> None:
 @app.command("version")
 def version(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
     """Print the ldnsim version."""
-    from .. import __version__
+    from .._version import __version__
 
     if json_out:
         emit_json({"ldnsim": __version__, "disclaimer": DISCLAIMER})

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import DISCLAIMER, __version__
+from .._disclaimer import DISCLAIMER
+from .._version import __version__
 from ..errors import InputError
 from .instruments import FIQR_N_ITEMS, PROMIS_PI_FORMS
 from .schema import FIQR, DailyEntry, PromisPI, validate

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .analysis import first_order, noise_cov
+from ._onset import first_order
+from .analysis import noise_cov
 from .priors import Priors, load_priors
 
 __all__ = ["nuts"]

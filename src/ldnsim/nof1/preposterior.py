@@ -61,7 +61,7 @@ def _more_weeks(f, weeks, *, n_sim, seed, completion, on_ldn_future, expect_futu
     C = cov[n:, n:] - A @ cov[:n, n:]
     Lc = linalg.cholesky(C + 1e-9 * np.eye(m), lower=True)
     # design columns over past + future
-    from .analysis import first_order
+    from ._onset import first_order
 
     s = f.cache["settings"]
     d = f.draws(n=max(n_sim, 1), seed=seed + 1)

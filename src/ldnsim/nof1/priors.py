@@ -134,7 +134,7 @@ def fit_first_order(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_first_order_general(curves: np.ndarray, on_ldn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares ``beta * s_t(tau)`` per curve for any LDN schedule (``s`` the first-order state driven by
     ``on_ldn``): (beta NRS, tau days)."""
-    from .analysis import first_order
+    from ._onset import first_order
 
     taus = np.logspace(0, 3, 200)
     basis = np.stack([first_order(on_ldn, t) for t in taus])

@@ -105,12 +105,19 @@ def model_columns(patients: pd.DataFrame) -> pd.DataFrame:
     return patients[cols].reset_index(drop=True)
 
 
-def get_simulate():
-    """The model's ``simulate`` function: ``ldnsim.simulate`` (looked up at call time, so a test double
-    set on the package is used)."""
-    import ldnsim
+#: The model's ``simulate`` function; ``None`` means :func:`ldnsim.simulate.simulate`. Pure
+#: trial-mechanics tests set a test double here (``monkeypatch.setattr(trials.model, "SIMULATE", fake)``).
+SIMULATE = None
 
-    return ldnsim.simulate
+
+def get_simulate():
+    """The model's ``simulate`` function (looked up at call time, so a test double set on
+    :data:`SIMULATE` is used). Imports from the simulation layer only, never the package root."""
+    if SIMULATE is not None:
+        return SIMULATE
+    from ..simulate import simulate
+
+    return simulate
 
 
 def simulate_pain(
