@@ -26,29 +26,50 @@ def _design(tmp_path: Path, old: str, new: str) -> str:
 
 CASES = [
     # (id, argv, field named in the message)
-    ("zero-volume", ["compound", "--dose", "4.5mg", "--form", "liquid", "--concentration", "1 mg/0 ml"],
-     "concentration"),
+    (
+        "zero-volume",
+        ["compound", "--dose", "4.5mg", "--form", "liquid", "--concentration", "1 mg/0 ml"],
+        "concentration",
+    ),
     ("zero-volume-titrate", ["titrate", "--form", "liquid", "--concentration", "1mg/0mL"], "concentration"),
-    ("conc-for-capsule", ["compound", "--dose", "4.5mg", "--form", "capsule", "--concentration", "garbage"],
-     "concentration"),
+    (
+        "conc-for-capsule",
+        ["compound", "--dose", "4.5mg", "--form", "capsule", "--concentration", "garbage"],
+        "concentration",
+    ),
     ("q0h", ["simulate", "--regimen", "naltrexone 4.5 mg q0h", "--days", "3"], "regimen"),
     ("year-1-hold", ["hold", "--procedure-time", "0001-01-01T00:00", "--dose", "4.5mg"], "procedure_time"),
     ("year-9999-hold", ["hold", "--procedure-time", "9999-12-31T23:00", "--dose", "4.5mg"], "procedure_time"),
-    ("year-1-restart", ["restart", "--opioid", "oxycodone 10 mg q6h", "--last-dose", "0001-01-01T00:00"],
-     "last_dose"),
-    ("year-9999-restart", ["restart", "--opioid", "oxycodone 10 mg q6h", "--last-dose", "9999-12-31T23:00"],
-     "last_dose"),
+    (
+        "year-1-restart",
+        ["restart", "--opioid", "oxycodone 10 mg q6h", "--last-dose", "0001-01-01T00:00"],
+        "last_dose",
+    ),
+    (
+        "year-9999-restart",
+        ["restart", "--opioid", "oxycodone 10 mg q6h", "--last-dose", "9999-12-31T23:00"],
+        "last_dose",
+    ),
     ("year-9999-titrate", ["titrate", "--start-date", "9999-12-31"], "start_date"),
-    ("seed-hold", ["hold", "--procedure-time", "2026-12-01T08:00", "--dose", "4.5mg", "--seed", "-1"],
-     "seed"),
+    (
+        "seed-hold",
+        ["hold", "--procedure-time", "2026-12-01T08:00", "--dose", "4.5mg", "--seed", "-1"],
+        "seed",
+    ),
     ("seed-trial", ["trial", "younger2013", "--seed", "-1", "--patients", "4", "--replicates", "1"], "seed"),
     ("seed-population", ["population-trial", "--patients", "4", "--days", "3", "--seed", "-1"], "seed"),
     ("plot-not-png", ["simulate", "--days", "3", "--plot", "x.txt"], "--plot"),
     ("plot-no-folder", ["simulate", "--days", "3", "--plot", "{tmp}/missing/x.png"], "--plot"),
-    ("pop-plot-no-folder", ["population-trial", "--patients", "4", "--days", "3", "--plot",
-                            "{tmp}/missing/x.png"], "--plot"),
-    ("report-no-folder", ["trial", "younger2013", "--patients", "4", "--replicates", "1", "--report",
-                          "{tmp}/missing/R.html"], "--report"),
+    (
+        "pop-plot-no-folder",
+        ["population-trial", "--patients", "4", "--days", "3", "--plot", "{tmp}/missing/x.png"],
+        "--plot",
+    ),
+    (
+        "report-no-folder",
+        ["trial", "younger2013", "--patients", "4", "--replicates", "1", "--report", "{tmp}/missing/R.html"],
+        "--report",
+    ),
     ("sbml-no-folder", ["export-sbml", "{tmp}/missing/x.xml"], "OUT"),
     ("fhir-deep", ["check", "--fhir", "{deep_json}"], "fhir"),
     ("fhir-devzero", ["check", "--fhir", "/dev/zero"], "fhir"),
@@ -57,12 +78,21 @@ CASES = [
     ("design-self-ref", ["trial", "{selfref}"], "d.yaml"),
     ("design-deep", ["trial", "{deep_yaml}"], "d.yaml"),
     ("design-fifo", ["trial", "{fifo}"], "fifo.yaml"),
-    ("design-inf-fraction", ["trial", "{inf_fraction}", "--patients", "4", "--replicates", "1"],
-     "sequences[0].fraction"),
-    ("design-inf-published", ["trial", "{inf_published}", "--patients", "4", "--replicates", "1"],
-     "published.p_value"),
-    ("regimen-spaces",
-     ["simulate", "--days", "3", "--regimen", "naltrexone 4.5 mg" + " " * 100_000 + "nightly"], "regimen"),
+    (
+        "design-inf-fraction",
+        ["trial", "{inf_fraction}", "--patients", "4", "--replicates", "1"],
+        "sequences[0].fraction",
+    ),
+    (
+        "design-inf-published",
+        ["trial", "{inf_published}", "--patients", "4", "--replicates", "1"],
+        "published.p_value",
+    ),
+    (
+        "regimen-spaces",
+        ["simulate", "--days", "3", "--regimen", "naltrexone 4.5 mg" + " " * 100_000 + "nightly"],
+        "regimen",
+    ),
     ("invalid-utf8-arg", ["check", "oxy\udcff\udcfecodone", "--json"], "argument 2"),
 ]
 
@@ -106,8 +136,12 @@ def test_bad_input_is_exit_2_naming_the_field(argv, field, paths, capsys, monkey
 
 
 def _sub(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "ldnsim", *args], capture_output=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "ldnsim", *args],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
@@ -125,10 +159,39 @@ def test_ascii_only_locale(json_flag):
 
 def test_closed_stdout_is_not_an_internal_error():
     """`ldnsim ... | head -c1`: the reader goes away; exit like a SIGPIPE'd program, no traceback."""
-    proc = subprocess.Popen([sys.executable, "-m", "ldnsim", "drugs"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ldnsim", "drugs"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     proc.stdout.read(1)
     proc.stdout.close()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode in (0, 141), err
     assert b"Traceback" not in err and b"internal error" not in err
+
+
+def test_ctrl_c_is_exit_130_without_traceback():
+    """SIGINT mid-run: exit 130 (the shell convention), one line on stderr, no traceback."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ldnsim",
+            "population-trial",
+            "--patients",
+            "100000",
+            "--days",
+            "3650",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(10)  # usually inside the run (minutes long); start-up may be slow on a loaded machine
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"internal error" not in err
+    assert out == b""  # no half document on stdout

@@ -134,6 +134,9 @@ def run(argv: list[str] | None = None) -> int:
         if isinstance(ctx, click.exceptions.Abort) and isinstance(ctx.__context__, KeyboardInterrupt):
             sys.stderr.write("ldnsim: interrupted\n")  # click printed "Aborted!"; the shell convention is 130
             return 130
+        if exc.code == 130:  # typer turns Ctrl-C into a silent exit 130
+            sys.stderr.write("ldnsim: interrupted\n")
+            return 130
         if isinstance(ctx, BrokenPipeError):  # click turns EPIPE into exit 1
             return _stdout_closed()
         if exc.code is None:

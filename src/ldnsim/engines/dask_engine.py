@@ -132,6 +132,8 @@ class DaskEngine(Engine):
             "processes": self.processes,
             "dashboard_address": "127.0.0.1:8787" if self.dashboard else "127.0.0.1:0",
             "worker_dashboard_address": None,
+            # workers' warnings (e.g. tasks cancelled by Ctrl-C) are not news to the user; errors still show
+            "silence_logs": logging.ERROR,
         }
         if self.processes:  # worker processes: TLS on localhost with a throw-away certificate
             kw.update(host="127.0.0.1", protocol="tls://", security=Security.temporary())
