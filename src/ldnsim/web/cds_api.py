@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,7 +42,9 @@ router = APIRouter(tags=["CDS Hooks"])
 MAX_BODY_BYTES = 512 * 1024  # a prefetch of 200 medications is < 200 kB
 MAX_DEPTH = 200  # whole request; one FHIR resource is held to cds_hooks.MAX_RESOURCE_DEPTH
 TIME_LIMIT_S = 10.0
-WORKERS = 4
+#: threads for hook work (``LDNSIM_CDS_WORKERS``); the work is pure Python, so under the GIL more threads add
+#: contention with the event loop rather than throughput
+WORKERS = max(1, int(os.environ.get("LDNSIM_CDS_WORKERS", "2") or 2))
 MAX_PENDING = 256
 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ldnsim-cds")
 _pending = 0
