@@ -138,17 +138,54 @@ def _pct(xs: list[float], q: float) -> float | None:
     return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1)
 
 
-async def load(base: str, clients: int, seconds: float, frac_bad: float) -> dict:
-    import httpx
+class _Conn:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams. The load generator shares the two cores
+    with the server it measures; httpx costs several times the server's CPU per call (bench/web_load.py
+    measured it), which inflated the tail latencies this benchmark reported before."""
 
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, ctype: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: keep-alive\r\n"
+                f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode() + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            k, _, v = line.decode("latin-1").partition(":")
+            if k.lower() == "content-length":
+                length = int(v)
+            elif k.lower() == "connection" and v.strip().lower() == "close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def load(base: str, clients: int, seconds: float, frac_bad: float) -> dict:
+    host, port = base.removeprefix("http://").split(":")
     lat_ok: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
     deadline = time.perf_counter() + seconds
 
-    async def client(i: int, http: httpx.AsyncClient) -> None:
+    async def client(i: int) -> None:
         nonlocal errors
         rng = random.Random(i)
+        conn = _Conn(host, int(port))
         while time.perf_counter() < deadline:
             bad = rng.random() < frac_bad
             if bad:
@@ -158,20 +195,21 @@ async def load(base: str, clients: int, seconds: float, frac_bad: float) -> dict
                 raw, ctype = json.dumps(body).encode(), "application/json"
             t0 = time.perf_counter()
             try:
-                r = await http.post(base + path, content=raw, headers={"content-type": ctype})
-            except httpx.HTTPError:
+                code = await asyncio.wait_for(conn.post(path, raw, ctype), 60)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 errors += 1
+                conn.close()
                 continue
             ms = (time.perf_counter() - t0) * 1000
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            statuses[code] = statuses.get(code, 0) + 1
             if not bad:
                 lat_ok.append(ms)
+        conn.close()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        t0 = time.perf_counter()
-        await asyncio.gather(*(client(i, http) for i in range(clients)))
-        wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    wall = time.perf_counter() - t0
     n = sum(statuses.values())
     return {
         "clients": clients,
@@ -184,6 +222,7 @@ async def load(base: str, clients: int, seconds: float, frac_bad: float) -> dict
         "p50_ms": _pct(lat_ok, 0.50),
         "p99_ms": _pct(lat_ok, 0.99),
         "max_ms": _pct(lat_ok, 1.0),
+        "client_cpu_ms_per_request": round(1000 * (time.process_time() - cpu0) / max(1, n), 2),
     }
 
 
