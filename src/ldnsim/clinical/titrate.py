@@ -3,10 +3,17 @@
 A dated schedule of once-daily doses (and millilitres for a liquid), each step with the dose to fall back to,
 plus the side-effect rules (insomnia/vivid dreams → wait, morning dosing, then one level back; worse
 symptoms after a step → previous dose) and the monitoring cautions.
+
+Built in stages, each returning a frozen dataclass (the pattern of :mod:`.restart` and :mod:`.hold`):
+:func:`resolve_parameters` (preset + overrides → :class:`TitrationParams`), :func:`dose_levels` and
+:func:`build_schedule` (→ :class:`TitrationStep` rows), :func:`read_meds` (→ :class:`MedsRead`),
+:func:`side_effect_rules` (→ :class:`SideEffectRule`) and :func:`titration_plan` (→ :class:`TitrationPlan`,
+whose :meth:`~TitrationPlan.to_dict` is the ``--json`` document). :func:`plan_titration` returns that dict.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,17 +23,29 @@ from ..units import parse_concentration, parse_duration, parse_mass
 from .monitoring import cautions_for
 from .rules import DISCLAIMER
 
-__all__ = ["plan_titration", "presets", "DEFAULT_PRESET", "nice_concentration"]
+__all__ = [
+    "plan_titration",
+    "titration_plan",
+    "presets",
+    "DEFAULT_PRESET",
+    "nice_concentration",
+    "TitrationParams",
+    "TitrationStep",
+    "MedsRead",
+    "SideEffectRule",
+    "TitrationPlan",
+]
 
 DEFAULT_PRESET = "ldnrt-standard"
 _NICE_CONC = (5.0, 2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.01)
 
 
-def presets() -> dict:
-    return load_yaml("clinical/titration.yaml")["presets"]
+def presets() -> dict[str, Any]:
+    presets_: dict[str, Any] = load_yaml("clinical/titration.yaml")["presets"]
+    return presets_
 
 
-def _prov(entry: dict) -> dict:
+def _prov(entry: dict[str, Any]) -> dict[str, Any]:
     if entry.get("assumed"):
         return {"assumed": True, "reason": " ".join(str(entry["reason"]).split())}
     return {"sources": [{"cite": s["cite"], "url": s["url"]} for s in entry.get("source") or []]}
@@ -44,7 +63,8 @@ def _parse_date(text: str | None) -> date:
         ) from None
     from ..units import check_date
 
-    return check_date(d, "start_date")
+    checked: date = check_date(d, "start_date")
+    return checked
 
 
 def nice_concentration(smallest_dose_mg: float, min_volume_ml: float) -> float:
@@ -55,7 +75,38 @@ def nice_concentration(smallest_dose_mg: float, min_volume_ml: float) -> float:
     return _NICE_CONC[-1]
 
 
-def plan_titration(
+@dataclass(frozen=True)
+class TitrationParams:
+    """Stage 1: the preset with the user's overrides (mg, days, mg/mL) and where each value came from."""
+
+    preset: str
+    preset_entry: dict[str, Any]
+    start_mg: float
+    step_mg: float
+    every_days: float
+    target_mg: float
+    form: str
+    concentration_mg_per_ml: float | None
+    provenance: dict[str, dict[str, Any]]
+    concentration_assumed: bool
+
+    @property
+    def custom(self) -> list[str]:
+        """The parameters the user changed (a custom schedule is never titled as the preset)."""
+        return [k for k, v in self.provenance.items() if isinstance(v, dict) and v.get("user")]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_mg": self.start_mg,
+            "step_mg": self.step_mg,
+            "every_days": self.every_days,
+            "target_mg": self.target_mg,
+            "form": self.form,
+            "concentration_mg_per_ml": self.concentration_mg_per_ml,
+        }
+
+
+def resolve_parameters(
     preset: str | None = None,
     *,
     start: str | None = None,
@@ -64,20 +115,14 @@ def plan_titration(
     target: str | None = None,
     form: str | None = None,
     concentration: str | None = None,
-    start_date: str | None = None,
-    meds: list[str] | None = None,
-    hepatic: str | None = None,
-    egfr: float | None = None,
-    pregnant: bool = False,
-    breastfeeding: bool = False,
-) -> dict[str, Any]:
+) -> TitrationParams:
+    """Stage 1: read the preset, apply and check the overrides (InputError naming the field)."""
     doc = load_yaml("clinical/titration.yaml")
     name = preset or DEFAULT_PRESET
     if name not in doc["presets"]:
         raise UnknownNameError("preset", name, doc["presets"])
     p = doc["presets"][name]
     ldn_max = float(value_of(doc["limits"]["ldn_max"]))
-    min_vol = float(value_of(doc["limits"]["min_measurable_volume"]))
 
     prov = {k: _prov(p[k]) for k in ("start", "step", "every", "target")}
     start_mg = float(value_of(p["start"]))
@@ -105,138 +150,305 @@ def plan_titration(
     form = (form or p.get("form") or "capsule").lower()
     if form not in ("capsule", "liquid"):
         raise InputError("form", "unknown form", accepted="capsule|liquid", value=form)
-    conc = None
-    notes: list[str] = []
+    conc: float | None = None
+    assumed = False
     if form == "liquid":
         if concentration is not None:
             conc = parse_concentration(concentration, "concentration", lo=0.0, hi=100.0)
         elif "concentration" in p:
             conc = float(value_of(p["concentration"]))
         else:
-            conc = 1.0
-            notes.append(
-                "Liquid concentration not given: 1 mg/mL assumed (the common strength, The Compounder [E])."
-            )
+            conc, assumed = 1.0, True
     elif concentration is not None:
         raise InputError("concentration", "only applies to --form liquid", value=concentration)
+    return TitrationParams(
+        preset=name,
+        preset_entry=p,
+        start_mg=start_mg,
+        step_mg=step_mg,
+        every_days=every_d,
+        target_mg=target_mg,
+        form=form,
+        concentration_mg_per_ml=conc,
+        provenance=prov,
+        concentration_assumed=assumed,
+    )
 
-    start_day = _parse_date(start_date)
+
+def dose_levels(params: TitrationParams) -> tuple[float, ...]:
+    """Stage 2a: the daily doses (mg) from start to target, one per step (at most 201)."""
     doses: list[float] = []
-    d = start_mg
+    d = params.start_mg
     while True:
-        d = round(min(d, target_mg), 4)
+        d = round(min(d, params.target_mg), 4)
         doses.append(d)
-        if d >= target_mg - 1e-9:
+        if d >= params.target_mg - 1e-9:
             break
-        d += step_mg
+        d += params.step_mg
         if len(doses) > 200:
-            raise InputError("step", "too small: more than 200 steps to the target", value=f"{step_mg:g} mg")
-    schedule = []
+            raise InputError(
+                "step", "too small: more than 200 steps to the target", value=f"{params.step_mg:g} mg"
+            )
+    return tuple(doses)
+
+
+@dataclass(frozen=True)
+class TitrationStep:
+    """One schedule row: dates (``last`` None for maintenance), dose and fallback (mg), amount (mL or mg)."""
+
+    step: int
+    first: date
+    last: date | None
+    dose_mg: float
+    fallback_mg: float
+    volume_ml: float | None
+    capsule_strength_mg: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "step": self.step,
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat() if self.last else None,
+            "dose_mg": self.dose_mg,
+            "if_problems_go_back_to_mg": self.fallback_mg,
+        }
+        if self.volume_ml is not None:
+            row["volume_ml"] = self.volume_ml
+        else:
+            row["capsule_strength_mg"] = self.capsule_strength_mg
+        return row
+
+
+def build_schedule(
+    params: TitrationParams, doses: tuple[float, ...], start_day: date
+) -> tuple[TitrationStep, ...]:
+    """Stage 2b: date the dose levels (``every_days`` apart) and give each its amount and fallback."""
+    rows = []
+    every_d, conc = params.every_days, params.concentration_mg_per_ml
     for i, dose in enumerate(doses):
         first = start_day + timedelta(days=round(i * every_d))
         last = start_day + timedelta(days=round((i + 1) * every_d) - 1) if i + 1 < len(doses) else None
-        row: dict[str, Any] = {
-            "step": i + 1,
-            "from": first.isoformat(),
-            "to": last.isoformat() if last else None,
-            "dose_mg": dose,
-            "if_problems_go_back_to_mg": doses[i - 1] if i > 0 else round(dose / 2, 4),
-        }
-        if form == "liquid":
-            row["volume_ml"] = round(dose / conc, 2)
-        else:
-            row["capsule_strength_mg"] = dose
-        schedule.append(row)
-    if form == "liquid":
-        vmin = min(r["volume_ml"] for r in schedule)
+        rows.append(
+            TitrationStep(
+                step=i + 1,
+                first=first,
+                last=last,
+                dose_mg=dose,
+                fallback_mg=doses[i - 1] if i > 0 else round(dose / 2, 4),
+                volume_ml=round(dose / conc, 2) if conc is not None else None,
+                capsule_strength_mg=None if conc is not None else dose,
+            )
+        )
+    return tuple(rows)
+
+
+def form_notes(params: TitrationParams, schedule: tuple[TitrationStep, ...], min_vol: float) -> list[str]:
+    """Stage 3: notes on the form (liquid volumes measurable/takeable; capsules per step) and the target."""
+    notes: list[str] = []
+    if params.concentration_assumed:
+        notes.append(
+            "Liquid concentration not given: 1 mg/mL assumed (the common strength, The Compounder [E])."
+        )
+    volumes = [r.volume_ml for r in schedule if r.volume_ml is not None]
+    if params.form == "liquid":
+        vmin = min(volumes)
         if vmin < min_vol:
-            better = nice_concentration(min(doses), min_vol)
+            better = nice_concentration(min(r.dose_mg for r in schedule), min_vol)
             notes.append(
                 f"Smallest volume {vmin:g} mL is below {min_vol:g} mL and hard to measure: use a weaker "
                 f"dilution, e.g. {better:g} mg/mL."
             )
-        if max(r["volume_ml"] for r in schedule) > 10:
+        if max(volumes) > 10:
             notes.append("Volumes above 10 mL: a stronger liquid (e.g. 1 mg/mL) is easier to take.")
     else:
         notes.append(
             "Capsules: each step needs its own compounded strength (immediate release only; see "
             "`ldnsim compound`); a liquid allows steps without new capsules."
         )
-    if target_mg > 4.5 and name != "final-rct":
+    if params.target_mg > 4.5 and params.preset != "final-rct":
         notes.append("Target above 4.5 mg: FINAL trial used 6 mg; ED95 5.4 mg in a dose-finding study [P].")
-    g = doc["general"]
-    screen_doc = None
-    if meds:
-        from .screen import screen
+    return notes
 
-        screen_doc = screen(meds)
-        if screen_doc["highest_severity"] == "critical":
-            crit = [m["input"] for m in screen_doc["medications"] if m["severity"] == "critical"]
-            notes.insert(
-                0,
-                f"DO NOT START: {', '.join(crit)} conflicts with LDN (critical) — opioid-free interval "
-                "first (`ldnsim restart`).",
+
+@dataclass(frozen=True)
+class MedsRead:
+    """Stage 4: the screen of the patient's medicines (None when none given) and what blocks a start."""
+
+    screen: dict[str, Any] | None
+    critical: tuple[str, ...]
+    unresolved: tuple[str, ...]
+
+    def notes(self) -> list[str]:
+        """The blocking notes, unresolved first (an unrecognised entry may be an opioid)."""
+        out: list[str] = []
+        if self.unresolved:
+            out.append(
+                f"UNRESOLVED: {', '.join(self.unresolved)} could not be identified — identify the "
+                "medicine(s) before starting (an unrecognised entry may be an opioid)."
             )
-    side = [
-        {
-            "id": k,
-            "trigger": v["trigger"],
-            "actions": v["actions"],
-            "evidence": v["evidence"],
-            "sources": v["sources"],
+        if self.critical:
+            out.append(
+                f"DO NOT START: {', '.join(self.critical)} conflicts with LDN (critical) — opioid-free "
+                "interval first (`ldnsim restart`)."
+            )
+        return out
+
+
+def read_meds(meds: list[str] | None) -> MedsRead:
+    """Stage 4: screen ``meds`` (``ldnsim check``); critical conflicts and unidentified entries."""
+    if not meds:
+        return MedsRead(screen=None, critical=(), unresolved=())
+    from .screen import screen
+
+    doc = screen(meds)
+    critical: tuple[str, ...] = ()
+    if doc["highest_severity"] == "critical":
+        critical = tuple(m["input"] for m in doc["medications"] if m["severity"] == "critical")
+    unresolved = tuple(m["input"] for m in doc["medications"] if m["severity"] == "unknown")
+    return MedsRead(screen=doc, critical=critical, unresolved=unresolved)
+
+
+@dataclass(frozen=True)
+class SideEffectRule:
+    """A side-effect rule of ``titration.yaml``: trigger, actions in order, evidence grade and sources."""
+
+    id: str
+    trigger: str
+    actions: tuple[str, ...]
+    evidence: str
+    sources: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "trigger": self.trigger,
+            "actions": list(self.actions),
+            "evidence": self.evidence,
+            "sources": list(self.sources),
         }
+
+
+def side_effect_rules() -> tuple[SideEffectRule, ...]:
+    doc = load_yaml("clinical/titration.yaml")
+    return tuple(
+        SideEffectRule(
+            id=k,
+            trigger=v["trigger"],
+            actions=tuple(v["actions"]),
+            evidence=v["evidence"],
+            sources=tuple(v["sources"]),
+        )
         for k, v in doc["side_effects"].items()
-    ]
-    if screen_doc is not None:
-        unresolved = [m["input"] for m in screen_doc["medications"] if m["severity"] == "unknown"]
-        if unresolved:
-            notes.insert(
-                0,
-                f"UNRESOLVED: {', '.join(unresolved)} could not be identified — identify the medicine(s) "
-                "before starting (an unrecognised entry may be an opioid).",
-            )
-    custom = [k for k, v in prov.items() if isinstance(v, dict) and v.get("user")]
+    )
+
+
+def _title(params: TitrationParams) -> tuple[str, str]:
+    """Title and evidence grade: the preset's, or "Custom titration" when the user changed a parameter."""
+    custom = params.custom
+    p = params.preset_entry
     if custom:
         # a schedule the user changed is not the preset: never titled (or graded) as the published one
         title = (
-            f"Custom titration: {start_mg:g} mg, +{step_mg:g} mg every {every_d:g} days to {target_mg:g} mg "
-            f"(changed from preset '{name}': {', '.join(custom)})"
+            f"Custom titration: {params.start_mg:g} mg, +{params.step_mg:g} mg every "
+            f"{params.every_days:g} days to {params.target_mg:g} mg "
+            f"(changed from preset '{params.preset}': {', '.join(custom)})"
         )
-        evidence = f"custom (preset {p['grade']} for the unchanged parts)"
-    else:
-        title, evidence = p["title"], p["grade"]
-    return {
-        "preset": name,
-        "custom": custom,
-        "title": title,
-        "evidence": evidence,
-        "parameters": {
-            "start_mg": start_mg,
-            "step_mg": step_mg,
-            "every_days": every_d,
-            "target_mg": target_mg,
-            "form": form,
-            "concentration_mg_per_ml": conc,
-        },
-        "provenance": prov,
-        "schedule": schedule,
-        "target_reached_on": schedule[-1]["from"],
-        "weeks_to_target": round((len(doses) - 1) * every_d / 7.0, 1),
-        "timing": g["timing"],
-        "missed_dose": " ".join(g["missed_dose"].split()),
-        "time_to_effect": " ".join(g["time_to_effect"].split()),
-        "dose_finding": " ".join(g["no_single_dose"].split()),
-        "side_effect_rules": side,
-        "cautions": cautions_for(
-            screen_doc, hepatic=hepatic, egfr=egfr, pregnant=pregnant, breastfeeding=breastfeeding
-        ),
-        "screen": screen_doc,
-        "notes": notes,
-        "disclaimer": DISCLAIMER,
-    }
+        return title, f"custom (preset {p['grade']} for the unchanged parts)"
+    return str(p["title"]), str(p["grade"])
 
 
-def schedule_text(doc: dict) -> str:
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class TitrationPlan:
+    """Stage 5: the whole plan; :meth:`to_dict` is the ``--json`` document."""
+
+    params: TitrationParams
+    title: str
+    evidence: str
+    schedule: tuple[TitrationStep, ...]
+    general: dict[str, Any]
+    side_effects: tuple[SideEffectRule, ...]
+    cautions: list[dict[str, Any]]
+    meds: MedsRead
+    notes: tuple[str, ...]
+
+    @property
+    def weeks_to_target(self) -> float:
+        return round((len(self.schedule) - 1) * self.params.every_days / 7.0, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        g = self.general
+        return {
+            "preset": self.params.preset,
+            "custom": self.params.custom,
+            "title": self.title,
+            "evidence": self.evidence,
+            "parameters": self.params.to_dict(),
+            "provenance": self.params.provenance,
+            "schedule": [r.to_dict() for r in self.schedule],
+            "target_reached_on": self.schedule[-1].first.isoformat(),
+            "weeks_to_target": self.weeks_to_target,
+            "timing": g["timing"],
+            "missed_dose": _flat(g["missed_dose"]),
+            "time_to_effect": _flat(g["time_to_effect"]),
+            "dose_finding": _flat(g["no_single_dose"]),
+            "side_effect_rules": [s.to_dict() for s in self.side_effects],
+            "cautions": self.cautions,
+            "screen": self.meds.screen,
+            "notes": list(self.notes),
+            "disclaimer": DISCLAIMER,
+        }
+
+
+def titration_plan(
+    preset: str | None = None,
+    *,
+    start: str | None = None,
+    step: str | None = None,
+    every: str | None = None,
+    target: str | None = None,
+    form: str | None = None,
+    concentration: str | None = None,
+    start_date: str | None = None,
+    meds: list[str] | None = None,
+    hepatic: str | None = None,
+    egfr: float | None = None,
+    pregnant: bool = False,
+    breastfeeding: bool = False,
+) -> TitrationPlan:
+    """The typed plan: the stages in order (parameters, dates, doses, notes, medicines, cautions)."""
+    params = resolve_parameters(
+        preset, start=start, step=step, every=every, target=target, form=form, concentration=concentration
+    )
+    start_day = _parse_date(start_date)
+    schedule = build_schedule(params, dose_levels(params), start_day)
+    doc = load_yaml("clinical/titration.yaml")
+    notes = form_notes(params, schedule, float(value_of(doc["limits"]["min_measurable_volume"])))
+    meds_read = read_meds(meds)
+    title, evidence = _title(params)
+    cautions: list[dict[str, Any]] = cautions_for(
+        meds_read.screen, hepatic=hepatic, egfr=egfr, pregnant=pregnant, breastfeeding=breastfeeding
+    )
+    return TitrationPlan(
+        params=params,
+        title=title,
+        evidence=evidence,
+        schedule=schedule,
+        general=doc["general"],
+        side_effects=side_effect_rules(),
+        cautions=cautions,
+        meds=meds_read,
+        notes=tuple(meds_read.notes() + notes),
+    )
+
+
+def plan_titration(preset: str | None = None, **kw: Any) -> dict[str, Any]:
+    """The ``--json`` document of :func:`titration_plan` (same arguments)."""
+    return titration_plan(preset, **kw).to_dict()
+def schedule_text(doc: dict[str, Any]) -> str:
     """Printable form of a titration document."""
     pr = doc["parameters"]
     lines = [
