@@ -58,11 +58,23 @@ def emit_json(doc: Any) -> None:
     ``PYTHONIOENCODING=ascii``) non-ASCII characters are written as JSON ``\\u`` escapes: the same
     document, still valid JSON.
     """
+    if _JSON_FILE is not None:  # ``ldnsim --json-file PATH …``: the document goes to PATH, atomically
+        from .._io import atomic_write_text
+
+        text = json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False) + "\n"
+        atomic_write_text(_JSON_FILE, text)
+        _JSON_WRITTEN[0] = True
+        return
     text = json.dumps(
         _to_jsonable(doc), ensure_ascii=not _can_encode(sys.stdout), allow_nan=False
     ) + "\n"
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+#: set by the root option ``--json-file``: where :func:`emit_json` writes (temp file + rename), not stdout
+_JSON_FILE: str | None = None
+_JSON_WRITTEN = [False]
 
 
 def _prepare_streams() -> None:
@@ -139,8 +151,8 @@ def run(argv: list[str] | None = None) -> int:
             return 130
         if isinstance(ctx, BrokenPipeError):  # click turns EPIPE into exit 1
             return _stdout_closed()
-        if exc.code is None:
-            return 0
+        if exc.code is None or exc.code == 0:
+            return _json_file_written()
         return exc.code if isinstance(exc.code, int) else 2
     except Exception as exc:  # a bug, not bad input: one line for the user, the traceback on request
         if os.environ.get("LDNSIM_DEBUG"):
@@ -150,12 +162,36 @@ def run(argv: list[str] | None = None) -> int:
             "(a bug in ldnsim; rerun with LDNSIM_DEBUG=1 for the traceback and please report it)\n"
         )
         return 1
+    return _json_file_written()
+
+
+def _json_file_written() -> int:
+    """Exit status of a successful command: 2 if ``--json-file`` was given but no JSON was produced."""
+    if _JSON_FILE is not None and not _JSON_WRITTEN[0]:
+        sys.stderr.write("ldnsim: error: --json-file: the command printed no JSON document (add --json)\n")
+        return 2
     return 0
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    json_file: str | None = typer.Option(
+        None,
+        "--json-file",
+        help="Write the --json document to this .json file, atomically (temp file + rename), instead of "
+        "stdout: a killed run never leaves it empty or half-written (a shell's '> file' empties the file "
+        "before ldnsim starts). Give it before the command: ldnsim --json-file out.json check … --json",
+    ),
+) -> None:
     """Low-dose naltrexone and the neuroimmune pain system (research and education; not medical advice)."""
+    global _JSON_FILE
+    if json_file is not None:
+        from .._io import check_output_path
+
+        _JSON_FILE = str(check_output_path(json_file, "--json-file", suffixes=[".json"]))
+    else:
+        _JSON_FILE = None
+    _JSON_WRITTEN[0] = False
 
 
 @app.command("version")
