@@ -247,6 +247,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, _target_mode(p))
         os.replace(tmp_path, p)
+        _remove_stale_temps(folder, p)
         with contextlib.suppress(OSError):  # make the rename durable
             dfd = os.open(folder, os.O_RDONLY)
             try:
@@ -257,6 +258,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+#: a temporary file of an earlier, killed write is removed once it is this old (s); younger ones may belong
+#: to a writer still running
+STALE_TEMP_S = 3600.0
+
+
+def _remove_stale_temps(folder: Path, p: Path) -> None:
+    """Remove temporary files that killed writes of ``p`` left behind (SIGKILL runs no clean-up)."""
+    import time
+
+    cutoff = time.time() - STALE_TEMP_S
+    for old in folder.glob(f".{glob_escape(p.name)}.*.tmp{glob_escape(p.suffix)}"):
+        with contextlib.suppress(OSError):
+            if old.is_file() and old.stat().st_mtime < cutoff:
+                old.unlink()
+
+
+def glob_escape(s: str) -> str:
+    """``s`` with glob metacharacters escaped (``glob.escape`` without importing glob)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in s)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -72,3 +72,18 @@ def test_killed_run_never_empties_the_previous_document(tmp_path):
         json.loads(now)  # the old document or a whole new one, never empty or half
         good = now
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["trial.json"]
+
+
+def test_stale_temp_files_of_killed_writes_are_removed(tmp_path):
+    from ldnsim import _io
+
+    out = tmp_path / "r.json"
+    stale = tmp_path / ".r.json.abc123.tmp.json"  # what a SIGKILL during a write leaves behind
+    fresh = tmp_path / ".r.json.def456.tmp.json"  # may belong to a writer still running
+    stale.write_text("{")
+    fresh.write_text("{")
+    old = time.time() - 2 * _io.STALE_TEMP_S
+    os.utime(stale, (old, old))
+    _io.atomic_write_text(out, "{}\n")
+    assert out.read_text() == "{}\n"
+    assert not stale.exists() and fresh.exists()
