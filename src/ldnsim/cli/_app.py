@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -78,13 +79,16 @@ _JSON_WRITTEN = [False]
 
 
 def _prepare_streams() -> None:
-    """On an ASCII-only locale, write what cannot be encoded as ``\\uXXXX`` instead of failing."""
+    """On an ASCII-only locale, write what cannot be encoded as ``\\uXXXX`` instead of failing.
+
+    A stream that refuses ``reconfigure`` (closed, or not a text wrapper of a file) is left as it is: JSON
+    still comes out as ``\\u`` escapes (:func:`emit_json` checks the stream's encoding itself), and a text
+    line it cannot encode reaches :func:`run`'s error handling instead of a traceback.
+    """
     for stream in (sys.stdout, sys.stderr):
         if not _can_encode(stream) and hasattr(stream, "reconfigure"):
-            try:
+            with contextlib.suppress(ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):  # pragma: no cover - a closed or exotic stream
-                pass
 
 
 def _check_argv(argv: list[str]) -> None:
@@ -104,11 +108,11 @@ def _check_argv(argv: list[str]) -> None:
 
 def _stdout_closed() -> int:
     """The reader went away (``ldnsim ... | head -c1``): stop quietly, exit like a SIGPIPE'd program."""
-    try:
+    # the interpreter's final flush must not fail again; if stdout cannot be pointed at /dev/null (no file
+    # descriptor), that flush's error is the interpreter's last word and the exit status stays 141
+    with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
-    except (OSError, ValueError):  # pragma: no cover
-        pass
+        os.dup2(devnull, sys.stdout.fileno())
     return 141
 
 
