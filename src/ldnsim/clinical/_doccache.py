@@ -10,15 +10,17 @@ folder is ``$LDNSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/ldnsim``, else ``~/.cach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .._io import atomic_write_text
 from ..data import data_path, load_yaml
+from ..errors import LdnsimError
 
 __all__ = ["cached_doc", "cache_dir"]
 
@@ -42,21 +44,15 @@ def cached_doc(relative: str) -> Any:
     digest = hashlib.sha256(raw).hexdigest()[:24]
     target = None if folder is None else folder / f"{relative.replace('/', '_')}.{digest}.json"
     if target is not None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # no copy yet, or unreadable: read the YAML below
             with open(target, encoding="utf-8") as fh:
                 return json.load(fh)
-        except (OSError, ValueError):
-            pass
     doc = load_yaml(relative)  # parsed and validated against its schema
     if target is not None:
-        try:
+        # the copy is only a speed-up: if it cannot be written, the next start reads the YAML again
+        with contextlib.suppress(OSError, TypeError, ValueError, LdnsimError):
             text = json.dumps(doc, ensure_ascii=False)
             if json.loads(text) == doc:  # only documents JSON represents exactly
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, target)
-        except (OSError, TypeError, ValueError):
-            pass
+                atomic_write_text(target, text)
     return doc
