@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+from ..errors import InputError
 from .analysis import DECISION_UNDECIDED, Fit, _fit, decide, noise_cov, one_blas_thread
 
 __all__ = ["more_weeks"]
@@ -81,7 +82,7 @@ def _more_weeks(f, weeks, *, n_sim, seed, completion, on_ldn_future, expect_futu
             y2 = np.concatenate([f.y, yf[:k]])
             try:
                 f2 = _fit(y2, u_all[: T + k], e_all[: T + k], priors=f.priors, **s)
-            except Exception:  # noqa: BLE001 - a simulated diary the analysis refuses counts as undecided
+            except InputError:  # a simulated diary the analysis refuses (too few rated days): undecided
                 out[w].append(DECISION_UNDECIDED)
                 continue
             out[w].append(decide(f2.p_fraction_at_least(f.priors.cid_fraction)))
