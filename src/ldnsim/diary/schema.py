@@ -23,7 +23,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import InputError
 from .instruments import FIQR_N_ITEMS, PROMIS_PI_FORMS
@@ -39,6 +47,16 @@ Score10 = Annotated[float, Field(ge=0, le=10)]
 
 def _today() -> dt.date:
     return dt.date.today()
+
+
+def _not_future(v: dt.date) -> dt.date:
+    if v > _today():
+        raise ValueError("the date is in the future")
+    return v
+
+
+#: A diary/questionnaire day: never in the future (one rule for every record type).
+PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 
 
 class _Base(BaseModel):
@@ -58,7 +76,7 @@ class PatientIn(_Base):
 class DailyEntry(_Base):
     """One diary day (see the module docstring for units and ranges)."""
 
-    date: dt.date
+    date: PastDate
     pain_avg: Score10 | None = None
     pain_worst: Score10 | None = None
     sleep: Score10 | None = None
@@ -73,13 +91,6 @@ class DailyEntry(_Base):
     nausea: bool = False
     other_medications: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
     notes: str | None = Field(default=None, max_length=10_000)
-
-    @field_validator("date")
-    @classmethod
-    def _not_future(cls, v: dt.date) -> dt.date:
-        if v > _today():
-            raise ValueError("the date is in the future")
-        return v
 
     @field_validator("other_medications", mode="before")
     @classmethod
@@ -100,16 +111,9 @@ class DailyEntry(_Base):
 class PromisPI(_Base):
     """A weekly PROMIS Pain Interference short form (4a, 6a or 8a): item code → response 1–5."""
 
-    week_start: dt.date
+    week_start: PastDate
     form: str = "6a"
     responses: dict[str, int]
-
-    @field_validator("week_start")
-    @classmethod
-    def _not_future(cls, v: dt.date) -> dt.date:
-        if v > _today():
-            raise ValueError("the date is in the future")
-        return v
 
     @model_validator(mode="after")
     def _items(self) -> PromisPI:
@@ -129,15 +133,8 @@ class PromisPI(_Base):
 class FIQR(_Base):
     """Revised Fibromyalgia Impact Questionnaire: the 21 item values 0–10 (item order of Bennett 2009)."""
 
-    date: dt.date
+    date: PastDate
     items: list[Score10] = Field(min_length=FIQR_N_ITEMS, max_length=FIQR_N_ITEMS)
-
-    @field_validator("date")
-    @classmethod
-    def _not_future(cls, v: dt.date) -> dt.date:
-        if v > _today():
-            raise ValueError("the date is in the future")
-        return v
 
 
 _ACCEPTED = {
