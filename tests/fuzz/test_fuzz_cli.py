@@ -27,6 +27,17 @@ RANDOM = bool(os.environ.get("LDNSIM_FUZZ_RANDOM"))
 STATS: dict[str, int] = {}
 
 FILES: dict[str, str] = {}
+#: The input files the fixture writes (one list: the fixture and the strategy must agree).
+_MADE = (
+    "ok.json",
+    "deep.json",
+    "garbage.json",
+    "nan.json",
+    "alias.yaml",
+    "list.yaml",
+    "empty.yaml",
+    "fifo.json",
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,21 +66,7 @@ def files(tmp_path_factory):
     (d / "list.yaml").write_text("[1, 2]\n")
     (d / "empty.yaml").write_text("")
     os.mkfifo(d / "fifo.json")
-    FILES.update(
-        {
-            k: str(d / k)
-            for k in (
-                "ok.json",
-                "deep.json",
-                "garbage.json",
-                "nan.json",
-                "alias.yaml",
-                "list.yaml",
-                "empty.yaml",
-                "fifo.json",
-            )
-        }
-    )
+    FILES.update({k: str(d / k) for k in _MADE})
     FILES.update(
         {
             "missing": str(d / "missing.json"),
@@ -86,14 +83,7 @@ def files(tmp_path_factory):
 def _in_files():
     return st.sampled_from(
         [
-            "ok.json",
-            "deep.json",
-            "garbage.json",
-            "nan.json",
-            "alias.yaml",
-            "list.yaml",
-            "empty.yaml",
-            "fifo.json",
+            *_MADE,
             "missing",
             "dir",
             "devnull",
