@@ -129,20 +129,22 @@ def _job(request: Request, job_id: str):
     return job
 
 
-@router.get("/trials/jobs/{job_id}")
-def job_page(request: Request, job_id: str):
+def _render_job(request: Request, job_id: str, template: str):
+    """The job's page or fragment, or a 404 page when the run is unknown."""
     job = request.app.state.jobs.get(job_id)
     if job is None:
         return render(request, "error.html", {"title": "Not found", "message": "No such run."}, 404)
-    return render(request, "trial_job.html", {"job": job})
+    return render(request, template, {"job": job})
+
+
+@router.get("/trials/jobs/{job_id}")
+def job_page(request: Request, job_id: str):
+    return _render_job(request, job_id, "trial_job.html")
 
 
 @router.get("/trials/jobs/{job_id}/status")
 def job_status(request: Request, job_id: str):
-    job = request.app.state.jobs.get(job_id)
-    if job is None:
-        return render(request, "error.html", {"title": "Not found", "message": "No such run."}, 404)
-    return render(request, "_job_status.html", {"job": job})
+    return _render_job(request, job_id, "_job_status.html")
 
 
 @router.get("/trials/jobs/{job_id}/report")
