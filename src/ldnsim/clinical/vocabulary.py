@@ -124,6 +124,13 @@ class Match:
     candidates: list[dict] = field(default_factory=list)  # for `uncertain`: the names it resembles
 
 
+def _corrected(span: str, name: Name, score: float) -> Match:
+    """A trusted spelling correction of ``span`` to ``name`` (the note says what was read as what)."""
+    return Match(
+        span, name, "fuzzy", score, [f"'{span}' read as '{name.text}' (spelling match {score:.0f}/100)"]
+    )
+
+
 class Vocabulary:
     """Index of every name (and its joined form: "co-codamol" → "co codamol" and "cocodamol")."""
 
@@ -260,6 +267,14 @@ class Vocabulary:
         sev = [rules[self.rule_of(i)]["severity"] for i in name.ingredients] or ["none"]
         return max(sev, key=lambda s: order.index(s) if s in order else 0)
 
+    def _candidates(self, cands: list[tuple[str, float]]) -> list[dict]:
+        """The names an ``uncertain`` entry resembles, as shown to the user (name, ingredients, score)."""
+        return [
+            {"name": self.index[k].text, "ingredients": list(self.index[k].ingredients),
+             "score": round(float(s), 1)}
+            for k, s in cands
+        ]
+
     def _fuzzy(self, query: str, rules: dict, span: str) -> Match | None:
         """Spelling match of a leftover token (or joined pair) against every name.
 
@@ -284,13 +299,7 @@ class Vocabulary:
         accept = ACCEPT if len(query) >= 6 else 90.0
         if best_score >= accept:
             if self.is_opioid_name(best, rules):
-                return Match(
-                    span,
-                    best,
-                    "fuzzy",
-                    best_score,
-                    [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
-                )
+                return _corrected(span, best, best_score)
             if op_score < max(DOUBT, best_score - 5):
                 cls = self._severity_class(best, rules)
                 rivals = [
@@ -300,13 +309,7 @@ class Vocabulary:
                     and self._severity_class(self.index[k], rules) != cls
                 ]
                 if best.kind in ("ingredient", "synonym", "misspelling") and not rivals:
-                    return Match(
-                        span,
-                        best,
-                        "fuzzy",
-                        best_score,
-                        [f"'{span}' read as '{best.text}' (spelling match {best_score:.0f}/100)"],
-                    )
+                    return _corrected(span, best, best_score)
                 cands = [(best_key, best_score), *[r for r in rivals if r[0] != best_key]]
                 shown = ", ".join(
                     f"{self.index[k].text} ({'/'.join(self.index[k].ingredients)}, {s:.0f}/100)"
@@ -322,11 +325,7 @@ class Vocabulary:
                         "brand (or with rivals of another class) is not trusted: identify the product "
                         "before calling it safe"
                     ],
-                    candidates=[
-                        {"name": self.index[k].text, "ingredients": list(self.index[k].ingredients),
-                         "score": round(float(s), 1)}
-                        for k, s in cands[:4]
-                    ],
+                    candidates=self._candidates(cands[:4]),
                 )
         # a doubtful match counts only if it is also close in edits (optimal string alignment, a
         # transposition = 1 edit; ≤ 1 for ≤ 6 letters, else ≤ 2) and long enough to mean something:
@@ -366,11 +365,7 @@ class Vocabulary:
                      f"{self.index[k].text} ({'/'.join(self.index[k].ingredients)})" for k, _ in cands
                  )
                  + ": identify the product"],
-                candidates=[
-                    {"name": self.index[k].text, "ingredients": list(self.index[k].ingredients),
-                     "score": round(float(s), 1)}
-                    for k, s in cands
-                ],
+                candidates=self._candidates(cands),
             )
         return None
 
