@@ -122,6 +122,11 @@ def _patient_opts():
 _P = _patient_opts()
 
 
+def _patient_kw(weight, hepatic, egfr, cyp2d6, age) -> dict:
+    """The patient options (``_P``) as the clinical API's keyword names, the same for every command."""
+    return {"weight_kg": weight, "hepatic": hepatic, "egfr_ml_min": egfr, "cyp2d6": cyp2d6, "age_years": age}
+
+
 def _ref_numbers(items: object) -> tuple[list[dict], dict[str, int]]:
     """Every reference in ``items`` once, and its number by url+cite."""
     from ..clinical.references import collect
@@ -170,11 +175,7 @@ def hold(
     doc = plan_hold(
         procedure_time,
         dose,
-        weight_kg=weight,
-        hepatic=hepatic,
-        egfr_ml_min=egfr,
-        cyp2d6=cyp2d6,
-        age_years=age,
+        **_patient_kw(weight, hepatic, egfr, cyp2d6, age),
         form=form,
         dose_time=dose_time,
         seed=seed,
@@ -238,11 +239,7 @@ def restart(
     doc = plan_restart(
         opioid,
         last_dose,
-        weight_kg=weight,
-        hepatic=hepatic,
-        egfr_ml_min=egfr,
-        cyp2d6=cyp2d6,
-        age_years=age,
+        **_patient_kw(weight, hepatic, egfr, cyp2d6, age),
         course_days=course_days,
         dose_time=dose_time,
         seed=seed,
@@ -314,11 +311,7 @@ def acute_pain(
         last_dose,
         form=form,
         now=None if now is None else parse_time(now, "now"),
-        weight_kg=weight,
-        hepatic=hepatic,
-        egfr_ml_min=egfr,
-        cyp2d6=cyp2d6,
-        age_years=age,
+        **_patient_kw(weight, hepatic, egfr, cyp2d6, age),
         seed=seed,
     )
     doc = plan.to_dict()
