@@ -107,6 +107,17 @@ def screen_medications(meds: list[str]) -> tuple[str | None, list[dict]]:
     return max_severity([r["severity"] for r in out]), out
 
 
+def _promis_row(patient_id: str, r: PromisPI, raw: int) -> PromisRecord:
+    """The table row for one validated PROMIS form (single and bulk writes build it the same way)."""
+    return PromisRecord(
+        patient_id=patient_id,
+        week_start=r.week_start,
+        form=r.form,
+        responses=dict(r.responses),
+        raw_score=raw,
+    )
+
+
 class DiaryStore:
     """A diary database (see the module docstring). ``url``: SQLAlchemy URL or file path; ``None`` →
     ``$LDNSIM_DIARY_DB`` or ``~/.local/share/ldnsim/diary.sqlite``. Usable as a context manager."""
@@ -384,15 +395,7 @@ class DiaryStore:
             if old is not None:
                 old.responses, old.raw_score = dict(r.responses), raw
             else:
-                s.add(
-                    PromisRecord(
-                        patient_id=patient_id,
-                        week_start=r.week_start,
-                        form=r.form,
-                        responses=dict(r.responses),
-                        raw_score=raw,
-                    )
-                )
+                s.add(_promis_row(patient_id, r, raw))
         return {
             "patient_id": patient_id,
             "week_start": r.week_start.isoformat(),
@@ -539,15 +542,7 @@ class DiaryStore:
                     )
                     is None
                 ):
-                    s.add(
-                        PromisRecord(
-                            patient_id=pid,
-                            week_start=r.week_start,
-                            form=r.form,
-                            responses=dict(r.responses),
-                            raw_score=promis_raw_score(r.form, r.responses),
-                        )
-                    )
+                    s.add(_promis_row(pid, r, promis_raw_score(r.form, r.responses)))
                     counts["promis"] += 1
             for r in fiqr:
                 if (
