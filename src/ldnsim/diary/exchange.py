@@ -133,6 +133,19 @@ def _uid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "ldnsim:" + ":".join(parts)))
 
 
+def _qr(rid: str, questionnaire: str, subj: dict, authored: str, items: list[dict]) -> dict:
+    """A completed QuestionnaireResponse (daily entry, PROMIS and FIQR all share this frame)."""
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": rid,
+        "questionnaire": questionnaire,
+        "status": "completed",
+        "subject": subj,
+        "authored": authored,
+        "item": items,
+    }
+
+
 def to_fhir(doc: dict) -> dict:
     """A FHIR R4 collection Bundle from a ``json`` export document."""
     pid = doc["patient"]["patient_id"]
@@ -144,15 +157,7 @@ def to_fhir(doc: dict) -> dict:
     subj = {"reference": _ref(patient)}
     res: list[dict] = [patient]
     for e in doc["entries"]:
-        qr = {
-            "resourceType": "QuestionnaireResponse",
-            "id": _uid(pid, "qr", e["date"]),
-            "questionnaire": DAILY_Q,
-            "status": "completed",
-            "subject": subj,
-            "authored": e["date"],
-            "item": [],
-        }
+        qr = _qr(_uid(pid, "qr", e["date"]), DAILY_Q, subj, e["date"], [])
         for k in _INPUT_FIELDS[1:]:
             v = e.get(k)
             if v is None or (k == "other_medications" and not v):
@@ -197,18 +202,16 @@ def to_fhir(doc: dict) -> dict:
                 }
             )
     for p in doc.get("promis") or []:
-        qr = {
-            "resourceType": "QuestionnaireResponse",
-            "id": _uid(pid, "promis", p["form"], p["week_start"]),
-            "questionnaire": PROMIS_Q.format(form=p["form"]),
-            "status": "completed",
-            "subject": subj,
-            "authored": p["week_start"],
-            "item": [
+        qr = _qr(
+            _uid(pid, "promis", p["form"], p["week_start"]),
+            PROMIS_Q.format(form=p["form"]),
+            subj,
+            p["week_start"],
+            [
                 {"linkId": c, "answer": [{"valueInteger": int(p["responses"][c])}]}
                 for c, _ in PROMIS_PI_FORMS[p["form"]]
             ],
-        }
+        )
         res += [
             qr,
             {
@@ -239,18 +242,16 @@ def to_fhir(doc: dict) -> dict:
         from .instruments import fiqr_scores
 
         sc = fiqr_scores(r["items"])
-        qr = {
-            "resourceType": "QuestionnaireResponse",
-            "id": _uid(pid, "fiqr", r["date"]),
-            "questionnaire": FIQR_Q,
-            "status": "completed",
-            "subject": subj,
-            "authored": r["date"],
-            "item": [
+        qr = _qr(
+            _uid(pid, "fiqr", r["date"]),
+            FIQR_Q,
+            subj,
+            r["date"],
+            [
                 {"linkId": f"fiqr-{i + 1}", "answer": [{"valueDecimal": float(v)}]}
                 for i, v in enumerate(r["items"])
             ],
-        }
+        )
         res += [
             qr,
             {
