@@ -60,6 +60,21 @@ def test_dxm_daily_dose(text, mg):
     assert daily_dose_mg(text)[0] == pytest.approx(mg)
 
 
+@pytest.mark.parametrize(
+    "text,unchecked",
+    [
+        ("DXM 30 mg", True),  # no frequency: 30 mg q4h would be 180 mg/day, over the ceiling
+        ("Robitussin DM", True),  # no dose at all
+        ("dextromethorphan 30 mg q8h", False),  # 90 mg/day: checked, within
+        ("DXM 240 mg/day", False),  # checked, over (the ceiling finding says so)
+    ],
+)
+def test_dxm_unchecked_daily_total_is_said(text, unchecked):
+    m = screen([text])["medications"][0]
+    said = [n for n in m["notes"] if "not be checked against the 120 mg/day ceiling (21 CFR 341.74" in n]
+    assert bool(said) == unchecked, m["notes"]
+
+
 NOW = datetime(2026, 12, 6, 9, 0)
 
 

@@ -37,6 +37,9 @@ _TIMES = [
 ]
 
 
+_NO_FREQUENCY = "single dose (no frequency given)"
+
+
 @cache
 def dxm_data() -> dict[str, Any]:
     return cached_doc("clinical/dxm.yaml")
@@ -56,7 +59,7 @@ def daily_dose_mg(text: str) -> tuple[float | None, str]:
         if hit:
             per_day = fixed if fixed is not None else 24.0 / max(float(hit.group(1)), 1.0)
             return mg * per_day, f"{mg:g} mg × {per_day:g} doses/day"
-    return mg, "single dose (no frequency given)"
+    return mg, _NO_FREQUENCY
 
 
 def _finding(rule: str, matched: str, detail: str) -> dict[str, Any]:
@@ -74,6 +77,7 @@ def apply_dxm_rules(meds: list[dict[str, Any]], *, cyp2d6: str | None = None) ->
     """Add DXM findings to the screened entries ``meds`` (in place); returns the findings added."""
     d = dxm_data()
     ceiling = float(value_of(d["daily_ceiling"]))
+    ceiling_cite = str(d["daily_ceiling"]["source"][0]["cite"]).split(":")[0]
     sets = {k: set(d[k]) for k in ("maoi", "serotonergic", "cyp2d6_inhibitors", "qt")}
     added: list[dict[str, Any]] = []
     dxm_meds = [m for m in meds if "dextromethorphan" in m["ingredients"]]
@@ -85,6 +89,14 @@ def apply_dxm_rules(meds: list[dict[str, Any]], *, cyp2d6: str | None = None) ->
         if mg is not None and mg > ceiling:
             new.append(
                 _finding("dxm_dose_ceiling", m["input"], f"{mg:g} mg/day ({how}) > {ceiling:g} mg/day")
+            )
+        elif mg is None or how == _NO_FREQUENCY:
+            # the daily total is a guess (a bare "DXM 30 mg" may be taken every 4 h): say the ceiling
+            # was not checked rather than let the entry read as within it
+            m["notes"].append(
+                f"DXM: {'no dose' if mg is None else 'no dosing frequency'} given, so the daily total "
+                f"could not be checked against the {ceiling:g} mg/day ceiling ({ceiling_cite}); "
+                "give the dose and how often it is taken."
             )
         if "quinidine" in own:
             new.append(_finding("dxm_quinidine_qt", m["input"], "fixed combination with quinidine"))
