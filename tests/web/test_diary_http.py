@@ -125,6 +125,9 @@ def test_entry_is_stored_and_bad_values_name_the_field(app):
         assert df.loc[day, "pain_avg"] == 6.0 and df.loc[day, "dose_mg"] == 4.5
         page = c.get("/diary/p/PA").text
         assert "tramadol" in page and "critical" in page  # the store's screening alert is shown
+        # ... with its evidence grade and a source, like every clinical output on the site
+        alert = app.state.diary.alerts("PA")[0]
+        assert f"Evidence grade {alert['evidence']}" in page and alert["sources"][0]["url"] in page
         r = c.post("/diary/p/PA/entry", data={"csrf": tok, "date": day, "pain_avg": "11"})
         assert r.status_code == 400 and "pain_avg" in r.text
         r = c.post("/diary/p/PA/entry", data={"csrf": tok, "date": day, "pain_avg": "5"})
