@@ -58,6 +58,12 @@ def test_diary_commands(cli, tmp_path):
     ]:
         code, out, err = cli("diary", "add", "P1", "--date", "2026-01-03", *args)
         assert code == 2 and field in err and "Traceback" not in err
+    six = [f"{c}=3" for c in ("PAININ9", "PAININ22", "PAININ31", "PAININ34", "PAININ12", "PAININ36")]
+    weekly = ["diary", "weekly", "P1", "--week-start", "2026-01-05"]
+    code, _, err = cli(*weekly, *[a for it in [*six, "painin9=5"] for a in ("--item", it)])
+    assert code == 2 and "item" in err and "PAININ9" in err  # a repeated item is not silently overwritten
+    code, out, _ = cli(*weekly, *[a for it in six for a in ("--item", it)], "--json")
+    assert code == 0 and json.loads(out)["raw_score"] == 18
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     code, _, err = cli("diary", "add", "P1", "--date", future, "--pain", "5")
     assert code == 2 and "date" in err

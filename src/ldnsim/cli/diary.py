@@ -143,8 +143,13 @@ def weekly(
             resp = {}
             for it in item or []:
                 code, _, val = it.partition("=")
+                code = code.strip().upper()
+                if code in resp:  # a second answer to the same item would silently replace the first
+                    raise InputError(
+                        "item", f"{code} given more than once", accepted="each item once", value=it
+                    )
                 try:
-                    resp[code.strip().upper()] = int(val)
+                    resp[code] = int(val)
                 except ValueError:
                     raise InputError(
                         "item", "expected CODE=RESPONSE", accepted="e.g. PAININ9=3", value=it
