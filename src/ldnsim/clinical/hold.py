@@ -418,7 +418,12 @@ def decide(req: HoldRequest, guide: Guidance | None, model: ModelResult) -> Hold
     return HoldPlan(req, guide, model, hours, basis, why, plain, deadline, last, depot, notes)
 
 
-def plan_hold(
+def plan_hold(procedure_time: str | datetime, dose: str | float, **kw: Any) -> dict[str, Any]:
+    """The ``ldnsim hold`` document; ``dose`` like "4.5 mg" (bare number: mg). Keywords: :func:`hold_plan`."""
+    return hold_plan(procedure_time, dose, **kw).to_dict()
+
+
+def hold_plan(
     procedure_time: str | datetime,
     dose: str | float,
     *,
@@ -434,42 +439,6 @@ def plan_hold(
     seed: int | None = None,
     n_patients: int | None = None,
     now: datetime | None = None,
-) -> dict[str, Any]:
-    """The ``ldnsim hold`` document. ``dose`` like "4.5 mg" (bare numbers are mg)."""
-    return hold_plan(
-        procedure_time,
-        dose,
-        weight_kg=weight_kg,
-        hepatic=hepatic,
-        egfr_ml_min=egfr_ml_min,
-        cyp2d6=cyp2d6,
-        age_years=age_years,
-        patient_=patient_,
-        form=form,
-        dose_time=dose_time,
-        formulation=formulation,
-        seed=seed,
-        n_patients=n_patients,
-        now=now,
-    ).to_dict()
-
-
-def hold_plan(
-    procedure_time,
-    dose,
-    *,
-    weight_kg=None,
-    hepatic=None,
-    egfr_ml_min=None,
-    cyp2d6=None,
-    age_years=None,
-    patient_=None,
-    form=None,
-    dose_time=None,
-    formulation="ir",
-    seed=None,
-    n_patients=None,
-    now=None,
 ) -> HoldPlan:
     """The typed :class:`HoldPlan` (what :func:`plan_hold` renders)."""
     pt = patient(
