@@ -27,7 +27,14 @@ import numpy as np
 from ..errors import DataFileError, InputError
 from . import iter_parameters, load_yaml, value_of
 
-__all__ = ["ParameterSet", "load_parameter_set", "variant_names", "VARIANTS_FILE", "DEFAULT_VARIANT"]
+__all__ = [
+    "ParameterSet",
+    "load_parameter_set",
+    "system_entries",
+    "variant_names",
+    "VARIANTS_FILE",
+    "DEFAULT_VARIANT",
+]
 
 VARIANTS_FILE = "system/variants.yaml"
 SYSTEM_FILE = "system/parameters.yaml"
@@ -41,9 +48,13 @@ def _flat_realism(doc: Any) -> dict[str, float]:
     return {dotted: float(value_of(e)) for dotted, e in iter_parameters(doc)}
 
 
-def _flat_system(doc: Any) -> dict[str, dict]:
+@cache
+def system_entries() -> dict[str, dict]:
+    """Every system parameter entry (value, unit, provenance …) of ``system/parameters.yaml`` by its flat
+    name (cached; do not mutate). The one reader of that file's entries: the parameter set and
+    :func:`ldnsim.system.parameter_entries` both come from here. Names must be unique across groups."""
     out: dict[str, dict] = {}
-    for dotted, entry in iter_parameters(doc):
+    for dotted, entry in iter_parameters(load_yaml(SYSTEM_FILE)):
         name = dotted.split(".")[-1]
         if name in out:
             raise DataFileError(f"{SYSTEM_FILE}: parameter name {name!r} appears twice")
@@ -122,7 +133,7 @@ def _load(variant: str) -> ParameterSet:
         raise InputError("variant", f"unknown model variant {variant!r}", accepted=", ".join(variants),
                          value=variant)
     spec = variants[variant] or {}
-    sys_entries = _flat_system(load_yaml(SYSTEM_FILE))
+    sys_entries = system_entries()
     system = {k: float(value_of(e)) for k, e in sys_entries.items()}
     realism = _flat_realism(load_yaml(REALISM_FILE))
     uncertainty: dict[str, tuple[float, float]] = {}

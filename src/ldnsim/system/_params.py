@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data import iter_parameters, load_yaml
-from ..data.parameter_set import load_parameter_set, variant_names
+from ..data.parameter_set import SYSTEM_FILE, load_parameter_set, system_entries, variant_names
 from ..errors import DataFileError, InputError, UnknownNameError
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 DOC_TABLE_BEGIN = "<!-- BEGIN generated parameter table (ldnsim.system.parameter_table_markdown) -->"
 DOC_TABLE_END = "<!-- END generated parameter table -->"
 
-PARAMETERS_FILE = "system/parameters.yaml"
+PARAMETERS_FILE = SYSTEM_FILE
 CONDITIONS_FILE = "system/conditions.yaml"
 _CONDITION_FIELDS = ("glial_drive", "tlr4_fraction", "peripheral_drive", "esr_mm_h", "typical_pain_nrs")
 #: names that are computed per run (from the condition, covariates and the receptor layer), not read
@@ -49,17 +49,11 @@ DERIVED_NAMES = ("glial_drive_tlr4", "glial_drive_other", "peripheral_drive", "p
 ESR_MAX_MM_H = 150.0
 
 
-@cache
 def parameter_entries() -> dict[str, dict]:
-    """Every system parameter entry (value, unit, provenance …) by its flat name."""
-    doc = load_yaml(PARAMETERS_FILE)
-    out: dict[str, dict] = {}
-    for dotted, entry in iter_parameters(doc):
-        name = dotted.split(".")[-1]
-        if name in out:
-            raise DataFileError(f"{PARAMETERS_FILE}: parameter name {name!r} appears twice")
-        out[name] = entry
-    return out
+    """Every system parameter entry (value, unit, provenance …) by its flat name (cached; do not mutate).
+
+    Read by the parameter set's loader, :func:`ldnsim.data.parameter_set.system_entries`."""
+    return system_entries()
 
 
 def parameter_names() -> list[str]:
