@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..data.schema import Prior, Source  # the one citation/prior schema (data layer, below pk)
 from ..errors import DataFileError
 
 __all__ = [
@@ -69,25 +70,6 @@ def _canon(unit: str) -> str | None:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
-
-
-class Source(_Strict):
-    """Where a number was read: a citation and (ideally) the URL it was read at."""
-
-    cite: str
-    url: str | None = None
-    note: str | None = None
-
-
-class Prior(BaseModel):
-    """Prior distribution of an uncertain parameter (for calibration)."""
-
-    model_config = ConfigDict(extra="allow")
-    dist: Literal["loguniform", "uniform", "normal", "lognormal", "beta", "fixed"]
-    lo: float | None = None
-    hi: float | None = None
-    mean: float | None = None
-    sd: float | None = None
 
 
 class Param(_Strict):
