@@ -31,6 +31,7 @@ __all__ = [
     "ParameterSet",
     "load_parameter_set",
     "system_entries",
+    "realism_defaults",
     "variant_names",
     "VARIANTS_FILE",
     "DEFAULT_VARIANT",
@@ -44,8 +45,11 @@ DEFAULT_VARIANT = "full"
 _Z95 = 1.959963984540054
 
 
-def _flat_realism(doc: Any) -> dict[str, float]:
-    return {dotted: float(value_of(e)) for dotted, e in iter_parameters(doc)}
+def realism_defaults() -> dict[str, float]:
+    """The values of ``trials/realism.yaml`` as written (dotted names, a fresh dict), before any variant's
+    calibrated values: what :mod:`ldnsim.trials.calibrate` starts from. The parameter set's ``realism``
+    is this with the variant's values on top."""
+    return {dotted: float(value_of(e)) for dotted, e in iter_parameters(load_yaml(REALISM_FILE))}
 
 
 @cache
@@ -135,7 +139,7 @@ def _load(variant: str) -> ParameterSet:
     spec = variants[variant] or {}
     sys_entries = system_entries()
     system = {k: float(value_of(e)) for k, e in sys_entries.items()}
-    realism = _flat_realism(load_yaml(REALISM_FILE))
+    realism = realism_defaults()
     uncertainty: dict[str, tuple[float, float]] = {}
     for k, e in sys_entries.items():
         u = _uncertainty_of(e)

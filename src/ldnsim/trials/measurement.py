@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import load_yaml, value_of
-
 __all__ = [
     "realism_parameters",
     "ou_process",
@@ -32,21 +30,13 @@ def realism_parameters(
 ) -> dict:
     """Flat dict of the realism parameters (dotted keys, e.g. ``placebo.expectation.double``): the
     defaults of realism.yaml, then the calibrated values of ``variant``, then ``overrides``."""
-    flat: dict[str, float] = {}
+    from ..data.parameter_set import load_parameter_set, realism_defaults
 
-    def walk(node, prefix=""):
-        if isinstance(node, dict) and "value" in node:
-            flat[prefix] = float(value_of(node))
-        elif isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, f"{prefix}.{k}" if prefix else k)
-
+    flat: dict[str, float]
     if use_calibrated:  # the one parameter set: realism.yaml with the variant's calibrated values
-        from ..data.parameter_set import load_parameter_set
-
-        flat.update(load_parameter_set(variant).realism)
+        flat = dict(load_parameter_set(variant).realism)
     else:  # the starting values of realism.yaml only (what ldnsim.trials.calibrate starts from)
-        walk(load_yaml("trials/realism.yaml"))
+        flat = realism_defaults()
     if overrides:
         for k, v in overrides.items():
             if v is not None:
