@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import iter_parameters, load_yaml, value_of
+from .data import load_yaml, value_of
 from .errors import InputError
 from .system._params import ESR_MAX_MM_H
 
@@ -49,8 +49,8 @@ def typical_value(
     name: str, params: Mapping[str, float] | None = None, condition: str = "fibromyalgia"
 ) -> float | None:
     """Typical (population) value of a system parameter: ``params`` (e.g. the calibrated values the
-    trial runner passes), then the condition preset and ``ldnsim/data/system/parameters.yaml``;
-    ``None`` when unknown."""
+    trial runner passes), then the condition preset and the shipped parameter set
+    (:func:`ldnsim.data.parameter_set.load_parameter_set`); ``None`` when unknown."""
     if params and name in params:
         return float(params[name])
     try:
@@ -59,14 +59,10 @@ def typical_value(
             return float(value_of(cond[name]))
     except Exception:
         pass
-    try:
-        doc = load_yaml("system/parameters.yaml")
-    except Exception:
-        return None
-    for dotted, entry in iter_parameters(doc):
-        if dotted.split(".")[-1] == name and isinstance(entry.get("value"), int | float):
-            return float(entry["value"])
-    return None
+    from .data.parameter_set import load_parameter_set  # the one parameter set (shipped = full variant)
+
+    value = load_parameter_set().system.get(name)
+    return None if value is None else float(value)
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
