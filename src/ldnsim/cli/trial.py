@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -41,11 +42,7 @@ def _run(design: str, patients, replicates, seed, variant, engine, show_progress
     from ..trials.run import run_trial
 
     prog, cb = _progress(show_progress)
-    if prog is None:
-        return run_trial(
-            design, patients=patients, replicates=replicates, seed=seed, variant=variant, engine=engine
-        )
-    with prog:
+    with prog if prog is not None else contextlib.nullcontext():  # one call, with or without a bar
         return run_trial(
             design,
             patients=patients,
