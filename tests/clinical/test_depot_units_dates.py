@@ -130,6 +130,23 @@ def test_hold_and_restart_reject_the_same_patient_values(key, value, field):
         assert e.value.field == field
 
 
+@pytest.mark.parametrize("age,said", [(85, True), (None, False)])
+def test_age_given_but_not_modelled_is_said_in_every_planner(age, said):
+    """The PK covariates (weight, eGFR, Child-Pugh, CYP2D6) have no age: echoed, it must not read as used."""
+    from ldnsim.clinical.acute import plan_acute_pain
+
+    docs = [
+        plan_hold(PROC, "4.5mg", age_years=age, now=NOW, n_patients=40),
+        plan_restart("oxycodone 10 mg q6h", "2026-11-28T08:00", age_years=age, now=NOW, n_patients=40),
+        plan_acute_pain("4.5mg", "2026-11-30T22:00", age_years=age, now=NOW, n_patients=40),
+    ]
+    for doc in docs:
+        notice = [w for w in doc["warnings"] if "Age 85 years is recorded but not used" in w]
+        assert bool(notice) == said, doc["warnings"]
+        assert doc["patient"]["age_years"] == age
+    assert not any("age" in k for k in pmod.Patient(age_years=85).covariates())
+
+
 def test_patient_ranges_match_the_pk_layer():
     from ldnsim.pk import _covariates as cov
 

@@ -127,7 +127,7 @@ def read_request(
     oral_max = float(value_of(dh["oral_max_single_dose"]))
     hi = 400.0
     dose_mg = parse_mass(dose, "dose", default_unit="mg", lo=0.0, hi=hi)
-    warnings = list(date_warnings(t_proc, "procedure time", expect="future", now=now))
+    warnings = list(date_warnings(t_proc, "procedure time", expect="future", now=now)) + pt.unused()
     read_from = "--form" if product else "default"
     if product == "oral" and dose_mg > oral_max:
         raise InputError(

@@ -103,6 +103,15 @@ class Patient:
             "cyp2d6": self.cyp2d6,
         }
 
+    def unused(self) -> list[str]:
+        """Notices for values given but not used by the model, so an echoed value never reads as applied."""
+        if self.age_years is None:
+            return []
+        return [
+            f"Age {self.age_years:g} years is recorded but not used: ldnsim's PK model has no age covariate "
+            "(weight, eGFR, Child-Pugh class and CYP2D6 are used)."
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hepatic"] = self.hepatic or "none"

@@ -408,7 +408,7 @@ def restart_plan(
     clock = parse_clock(dose_time)
     op = read_opioid(opioid)
     t_last = parse_time(last_dose, "last_dose")
-    warnings = date_warnings(t_last, "last opioid dose", expect="past", now=now)
+    warnings = [*date_warnings(t_last, "last opioid dose", expect="past", now=now), *pt.unused()]
     label = _label_rows(load_yaml("clinical/washout.yaml"), op.category)
     m = model_stage(op, pt, course_days=course_days, seed=seed, n_patients=n_patients)
     rec = decide(op, t_last, label, m, clock)
