@@ -80,8 +80,10 @@ def series_from_entries(
     return Series(dates, y, u, u.copy(), "open")
 
 
-def series_from_store(store, patient_id: str) -> Series:
-    info = store.patient(patient_id)
+def series_from_store(store, patient_id: str, info: dict | None = None) -> Series:
+    """The analysis series of one stored patient; ``info`` is ``store.patient(patient_id)`` when the caller
+    already has it (saves re-reading the patient row and its entry counts)."""
+    info = info if info is not None else store.patient(patient_id)
     stored = store.plan(patient_id)
     plan = Plan.from_dict(stored) if stored and stored.get("design") == "blinded" else None
     return series_from_entries(store.entries(patient_id), ldn_start=info["ldn_start"], plan=plan)
@@ -123,7 +125,8 @@ def analyse_patient(
     prior_beta: tuple[float, float] | None = None,
 ) -> tuple[dict, Fit, Series]:
     """(document, fit, series) for one stored patient. ``weeks=()`` skips the preposterior part."""
-    s = series_from_store(store, patient_id)
+    info = store.patient(patient_id)
+    s = series_from_store(store, patient_id, info)
     f = fit(s.y, s.on_ldn, s.expect, blinded=s.blinded)
     if prior_beta is not None:
         from .analysis import with_beta_prior
@@ -133,7 +136,7 @@ def analyse_patient(
     horizons = (
         more_weeks(f, weeks, n_sim=n_sim, seed=seed) if weeks and summary["decision"] == "undecided" else None
     )
-    return _document(s, f, summary, store.patient(patient_id), horizons), f, s
+    return _document(s, f, summary, info, horizons), f, s
 
 
 def analyse_clinic(store, clinician_id: str | None = None, *, min_patients: int = 3) -> dict:
@@ -141,20 +144,19 @@ def analyse_clinic(store, clinician_id: str | None = None, *, min_patients: int 
     prior pooled across them (:func:`ldnsim.nof1.clinic.pool`)."""
     from .clinic import pool
 
-    ids, fits, series, skipped = [], [], [], []
-    for p in store.patients(clinician_id=clinician_id):
+    infos, fits, series, skipped = [], [], [], []
+    for p in store.patients(clinician_id=clinician_id):  # full patient dicts: no re-read per patient
         try:
-            s = series_from_store(store, p["patient_id"])
+            s = series_from_store(store, p["patient_id"], p)
             fits.append(fit(s.y, s.on_ldn, s.expect, blinded=s.blinded))
         except InputError as exc:
             skipped.append({"patient_id": p["patient_id"], "reason": str(exc)})
             continue
-        ids.append(p["patient_id"])
+        infos.append(p)
         series.append(s)
     pooled, hyper = pool(fits, min_patients=min_patients)
     patients = [
-        _document(s, f, summarise(f), store.patient(pid), None)
-        for pid, s, f in zip(ids, series, pooled, strict=True)
+        _document(s, f, summarise(f), info, None) for info, s, f in zip(infos, series, pooled, strict=True)
     ]
     return {
         "clinician_id": clinician_id,
