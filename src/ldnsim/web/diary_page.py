@@ -17,7 +17,7 @@ import io
 import threading
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
@@ -75,6 +75,18 @@ def _not_found(request: Request):
 
 def _login_redirect(request: Request):
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _reader(request: Request, patient_id: str, *, patient_only: bool = False) -> tuple[dict, Response | None]:
+    """``(user, None)`` when the signed-in user may open this diary (only its patient when ``patient_only``);
+    otherwise ``({}, refusal)``: the login redirect, or a 404 not revealing whether the diary exists."""
+    try:
+        user = _user(request)
+    except NotLoggedIn:
+        return {}, _login_redirect(request)
+    if (patient_only and user["role"] != "patient") or not _may_read(request, user, patient_id):
+        return {}, _not_found(request)
+    return user, None
 
 
 @router.get("/login")
@@ -157,12 +169,9 @@ def trend_png(df, title: str) -> str | None:
 
 @router.get("/diary/p/{patient_id}")
 def diary_view(request: Request, patient_id: str):
-    try:
-        user = _user(request)
-    except NotLoggedIn:
-        return _login_redirect(request)
-    if not _may_read(request, user, patient_id):
-        return _not_found(request)
+    user, refusal = _reader(request, patient_id)
+    if refusal is not None:
+        return refusal
     store = request.app.state.diary
     patient = store.patient(patient_id)
     df = store.entries(patient_id)
@@ -225,12 +234,9 @@ def _entry_from_form(form) -> dict:
 
 @router.get("/diary/p/{patient_id}/entry")
 def entry_form(request: Request, patient_id: str):
-    try:
-        user = _user(request)
-    except NotLoggedIn:
-        return _login_redirect(request)
-    if user["role"] != "patient" or not _may_read(request, user, patient_id):
-        return _not_found(request)
+    _, refusal = _reader(request, patient_id, patient_only=True)
+    if refusal is not None:
+        return refusal
     return render(
         request,
         "diary_entry.html",
