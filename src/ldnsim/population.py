@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import load_yaml, value_of
+from .data import is_parameter, load_yaml, value_of
 from .errors import InputError
-from .system._params import ESR_MAX_MM_H
+from .system._params import ESR_MAX_MM_H, conditions
 
 __all__ = ["sample_population", "population_spec", "typical_value", "SIMULATE_COVARIATES", "IIV_PARAMS"]
 
@@ -53,12 +53,9 @@ def typical_value(
     (:func:`ldnsim.data.parameter_set.load_parameter_set`); ``None`` when unknown."""
     if params and name in params:
         return float(params[name])
-    try:
-        cond = load_yaml("system/conditions.yaml").get(condition) or {}
-        if name in cond:
-            return float(value_of(cond[name]))
-    except Exception:
-        pass
+    cond = conditions().get(condition) or {}  # the system layer's reader (validated, cached)
+    if is_parameter(cond.get(name)):
+        return float(value_of(cond[name]))
     from .data.parameter_set import load_parameter_set  # the one parameter set (shipped = full variant)
 
     value = load_parameter_set().system.get(name)
