@@ -8,6 +8,8 @@ so one user cannot occupy the machine; the queue refuses new runs when full (HTT
 
 from __future__ import annotations
 
+import functools
+
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -30,7 +32,10 @@ REPORT_CSP = (
 )
 
 
+@functools.cache
 def _preset_yaml() -> dict[str, str]:
+    """The packaged preset designs as YAML text, read once per process (they are package data; GET /trials
+    read every file twice per request). Callers only read the dict."""
     return {name: preset_path(name).read_text(encoding="utf-8") for name in PRESETS}
 
 
