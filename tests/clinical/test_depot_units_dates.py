@@ -147,6 +147,24 @@ def test_age_given_but_not_modelled_is_said_in_every_planner(age, said):
     assert not any("age" in k for k in pmod.Patient(age_years=85).covariates())
 
 
+@pytest.mark.parametrize(
+    "opioid,assumed_h",
+    [
+        ("oxycodone 10 mg", 6),
+        ("oxycodone 10 mg q4h", None),
+        ("OxyContin 20 mg", 12),
+        ("OxyContin 20 mg q12h", None),
+    ],
+)
+def test_restart_says_when_the_dosing_interval_was_assumed(opioid, assumed_h):
+    doc = plan_restart(opioid, "2026-11-28T08:00", now=NOW, n_patients=40)
+    said = [n for n in doc["notes"] if n.startswith("No dosing interval in the text")]
+    assert bool(said) == (assumed_h is not None), doc["notes"]
+    assert doc["model"]["interval_from_sig"] == (assumed_h is None)
+    if assumed_h is not None:
+        assert f"every {assumed_h} h" in said[0] and doc["model"]["interval_h"] == assumed_h
+
+
 def test_patient_ranges_match_the_pk_layer():
     from ldnsim.pk import _covariates as cov
 

@@ -303,6 +303,13 @@ def _notes(op: OpioidRead, m: RestartModel, interval_given: tuple[float, bool]) 
             f"Dosed every {interval:g} h but no product form is named: if this is an extended-release "
             "product, say so (e.g. 'ER' or the brand): the long-acting label rule (longer interval) applies.",
         )
+    if not given and cue.kind != "depot":
+        notes.insert(
+            1,
+            f"No dosing interval in the text: the model assumed one dose every {interval:g} h (ldnsim's "
+            f"default for {op.screen['formulation'] or 'short'}-acting products, assumed, not sourced); give "
+            "the frequency (e.g. 'q4h') so the model uses the patient's own.",
+        )
     if cue.kind == "depot":
         notes.insert(
             1,
