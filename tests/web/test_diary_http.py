@@ -128,8 +128,12 @@ def test_entry_is_stored_and_bad_values_name_the_field(app):
         # ... with its evidence grade and a source, like every clinical output on the site
         alert = app.state.diary.alerts("PA")[0]
         assert f"Evidence grade {alert['evidence']}" in page and alert["sources"][0]["url"] in page
-        r = c.post("/diary/p/PA/entry", data={"csrf": tok, "date": day, "pain_avg": "11"})
+        notes = "slept <badly> & woke at 4"
+        r = c.post("/diary/p/PA/entry", data={"csrf": tok, "date": day, "pain_avg": "11", "notes": notes})
         assert r.status_code == 400 and "pain_avg" in r.text
+        # the form comes back with the reason and what was typed (escaped), not a bare error page
+        assert 'data-testid="entry-error"' in r.text and 'value="11"' in r.text
+        assert "slept &lt;badly&gt; &amp; woke at 4</textarea>" in r.text
         r = c.post("/diary/p/PA/entry", data={"csrf": tok, "date": day, "pain_avg": "5"})
         assert r.status_code == 400  # the day exists: a correction must say so
         r = c.post(

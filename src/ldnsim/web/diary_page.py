@@ -237,16 +237,21 @@ def entry_form(request: Request, patient_id: str):
     _, refusal = _reader(request, patient_id, patient_only=True)
     if refusal is not None:
         return refusal
-    return render(
-        request,
-        "diary_entry.html",
-        {
-            "patient_id": patient_id,
-            "today": dt.date.today().isoformat(),
-            "scores": SCORES,
-            "side_effects": SIDE_EFFECTS,
-        },
-    )
+    return _entry_page(request, patient_id)
+
+
+def _entry_page(request: Request, patient_id: str, values: dict | None = None, error: str | None = None):
+    """The entry form; after a rejected entry, filled with what was typed and the reason (HTTP 400), so a
+    patient's answers and notes are not lost to one out-of-range field."""
+    ctx = {
+        "patient_id": patient_id,
+        "today": dt.date.today().isoformat(),
+        "scores": SCORES,
+        "side_effects": SIDE_EFFECTS,
+        "values": values or {},
+        "error": error,
+    }
+    return render(request, "diary_entry.html", ctx, 400 if error else 200)
 
 
 @router.post("/diary/p/{patient_id}/entry")
@@ -260,5 +265,11 @@ async def entry_submit(request: Request, patient_id: str):
         return _not_found(request)
     entry = _entry_from_form(form)
     replace = form.get("replace") == "on"
-    await run_in_threadpool(request.app.state.diary.add_entry, patient_id, entry, replace=replace)
+    try:
+        await run_in_threadpool(request.app.state.diary.add_entry, patient_id, entry, replace=replace)
+    except InputError as exc:
+        if "application/json" in request.headers.get("accept", ""):
+            raise  # the app's JSON 400
+        typed = {k: str(v) for k, v in form.items() if k != "csrf"}
+        return _entry_page(request, patient_id, typed, str(exc))
     return RedirectResponse(f"/diary/p/{patient_id}", status_code=303)
