@@ -53,6 +53,17 @@ def test_liquid_volumes(conc, dose, ml):
     assert doc["schedule"][0]["dose_mg"] == dose and doc["schedule"][0]["volume_ml"] == ml
 
 
+def test_liquid_without_concentration_uses_the_sourced_compounding_default():
+    """Titration and compounding assume one strength, from compounding.yaml (The Compounder, 1 mg/mL)."""
+    from ldnsim.data import load_yaml, value_of
+
+    entry = load_yaml("clinical/compounding.yaml")["parameters"]["liquid_default_concentration"]
+    assert entry["source"] and value_of(entry) == 1.0
+    doc = plan_titration(form="liquid", start_date=DATE)
+    assert all(r["volume_ml"] == pytest.approx(r["dose_mg"] / 1.0) for r in doc["schedule"])  # 1 mg/mL
+    assert any("1 mg/mL assumed" in n for n in doc["notes"]), doc["notes"]
+
+
 def test_liquid_small_volume_warns():
     doc = plan_titration("ldnrt-liquid", start_date=DATE)  # 5 mg/mL: 0.1 mL
     assert doc["schedule"][0]["volume_ml"] == 0.1

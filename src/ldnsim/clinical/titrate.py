@@ -158,7 +158,11 @@ def resolve_parameters(
         elif "concentration" in p:
             conc = float(value_of(p["concentration"]))
         else:
-            conc, assumed = 1.0, True
+            # the sourced default strength, shared with `ldnsim compound` (compounding.yaml; imported here
+            # because compound imports this module)
+            from .compound import default_liquid_concentration
+
+            conc, assumed = default_liquid_concentration(), True
     elif concentration is not None:
         raise InputError("concentration", "only applies to --form liquid", value=concentration)
     return TitrationParams(
@@ -247,7 +251,8 @@ def form_notes(params: TitrationParams, schedule: tuple[TitrationStep, ...], min
     notes: list[str] = []
     if params.concentration_assumed:
         notes.append(
-            "Liquid concentration not given: 1 mg/mL assumed (the common strength, The Compounder [E])."
+            f"Liquid concentration not given: {params.concentration_mg_per_ml:g} mg/mL assumed (the common "
+            "strength, The Compounder [E])."
         )
     volumes = [r.volume_ml for r in schedule if r.volume_ml is not None]
     if params.form == "liquid":
