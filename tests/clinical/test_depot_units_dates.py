@@ -150,7 +150,7 @@ def test_age_given_but_not_modelled_is_said_in_every_planner(age, said):
 @pytest.mark.parametrize(
     "opioid,assumed_h",
     [
-        ("oxycodone 10 mg", 6),
+        ("oxycodone 10 mg", 4),  # the conservative q4h default (washout.yaml)
         ("oxycodone 10 mg q4h", None),
         ("OxyContin 20 mg", 12),
         ("OxyContin 20 mg q12h", None),

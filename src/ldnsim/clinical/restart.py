@@ -55,12 +55,16 @@ _RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(mcg|µg|ug|micrograms?)\s*/\s*(h|hr|hour
 
 
 def parse_interval_h(text: str, acting: str) -> tuple[float, bool]:
-    """Dosing interval in hours from a sig; (interval, given?). Defaults: short 6 h, long 12 h, patch 72 h."""
+    """Dosing interval in hours from a sig; (interval, given?). Without a frequency, the conservative default
+    of ``washout.yaml`` ``restart_model.default_interval_{short,long,patch}_h`` (short 4 h, long 12 h,
+    patch 72 h; an unknown kind as short-acting, the shortest interval)."""
     for pat, fixed in _FREQ:
         m = re.search(pat, text, re.I)
         if m:
             return (float(m.group(1)) if fixed is None else fixed), True
-    return {"short": 6.0, "long": 12.0, "patch": 72.0}.get(acting, 6.0), False
+    kind = acting if acting in ("short", "long", "patch") else "short"
+    defaults = load_yaml("clinical/washout.yaml")["restart_model"]
+    return float(value_of(defaults[f"default_interval_{kind}_h"])), False
 
 
 def label_category(rule: str, acting: str) -> str:
