@@ -51,11 +51,6 @@ def _param(name: str) -> float:
     return float(value_of(_doc()["parameters"][name]))
 
 
-def default_liquid_concentration() -> float:
-    """The liquid strength (mg/mL) used when none is given (sourced in compounding.yaml)."""
-    return _param("liquid_default_concentration")
-
-
 def _src(*ids: str) -> list[dict[str, Any]]:
     sources = _doc()["sources"]
     return [{"id": i, **sources[i]} for i in ids]

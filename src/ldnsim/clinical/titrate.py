@@ -158,11 +158,10 @@ def resolve_parameters(
         elif "concentration" in p:
             conc = float(value_of(p["concentration"]))
         else:
-            # the sourced default strength, shared with `ldnsim compound` (compounding.yaml; imported here
-            # because compound imports this module)
-            from .compound import default_liquid_concentration
-
-            conc, assumed = default_liquid_concentration(), True
+            # the sourced default strength of compounding.yaml, the one `ldnsim compound` also reads (read
+            # from the data file, not from clinical.compound, which imports this module)
+            compounding = load_yaml("clinical/compounding.yaml")["parameters"]
+            conc, assumed = float(value_of(compounding["liquid_default_concentration"])), True
     elif concentration is not None:
         raise InputError("concentration", "only applies to --form liquid", value=concentration)
     return TitrationParams(
