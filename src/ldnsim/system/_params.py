@@ -171,7 +171,8 @@ def resolve_params(
     p["glial_drive_other"] = p["glial_drive"] * (1.0 - f_eff)
     for sw, default in SWITCHES.items():  # structural switches of the variant (1 = mechanism on)
         p[sw] = np.full(n_patients, float(pset.switches.get(sw, default)))
-    p.setdefault("phi0", np.full(n_patients, 0.5))
+    # p["phi0"] (the resting endogenous μ occupancy) is set by model._initial.untreated_start, which every
+    # run goes through; it is left unset here so a caller that skips it fails loudly instead of using a guess
     return p
 
 
