@@ -79,6 +79,8 @@ def test_body_larger_than_the_limit_is_413_declared_or_streamed(client):
         ("/check", {"meds": "x\n" * 101}, "medications"),
         ("/check", {"meds": "LDN", "egfr": "inf"}, "egfr"),
         ("/check", {"meds": "LDN", "hepatic": "bad"}, "hepatic"),
+        ("/check", {"meds": "LDN", "pregnant": "Y"}, "pregnant"),  # not read as "unticked"
+        ("/check", {"meds": "LDN", "breastfeeding": "ja"}, "breastfeeding"),
         ("/plan", {"mode": "hold", "when": "2026-11-27T08:00", "dose": "4.5 mg", "tz": "Mars/Base"}, "tz"),
         ("/plan", {"mode": "hold", "when": "0001-01-01T08:00", "dose": "4.5 mg", "tz": "UTC"}, "when"),
         (
@@ -208,3 +210,17 @@ def test_an_untrusted_brand_correction_asks_which_product_and_the_choice_is_scre
     assert re.search(
         r'data-severity="critical"[^>]*>\s*<h3[^>]*><span class="sev">critical</span>tylenol 3', r.text
     )
+
+
+@pytest.mark.parametrize(
+    "value, ticked", [("on", True), ("true", True), ("1", True), ("off", False), ("0", False)]
+)
+def test_checkbox_values_other_clients_send_are_read_not_dropped(client, value, ticked):
+    """pregnant=true from a script must give the pregnancy answer, exactly as the browser's "on" does."""
+    r = client.post("/check", data={"csrf": _csrf(client), "meds": "LDN 4.5 mg", "pregnant": value})
+    assert r.status_code == 200
+    browser = client.post("/check", data={"csrf": _csrf(client), "meds": "LDN 4.5 mg", "pregnant": "on"})
+    plain = client.post("/check", data={"csrf": _csrf(client), "meds": "LDN 4.5 mg"})
+    assert browser.text != plain.text  # the pregnancy flag changes the page (else this test could not fail)
+    strip = lambda t: re.sub(r'name="csrf" value="[^"]*"', "", t)  # noqa: E731
+    assert strip(r.text) == strip(browser.text if ticked else plain.text)

@@ -17,7 +17,7 @@ from ..clinical.monitoring import HEPATIC_CHOICES, cautions_for
 from ..clinical.screen import screen
 from ..clinical.vocabulary import normalise, vocabulary
 from ..errors import InputError
-from .forms import form_with_csrf, opt_float
+from .forms import checkbox, form_with_csrf, opt_float
 from .render import render
 
 __all__ = ["router", "parse_list", "candidates", "MAX_ENTRIES", "MAX_CHARS"]
@@ -133,8 +133,8 @@ async def check_submit(request: Request):
     if hepatic is not None and hepatic not in HEPATIC_CHOICES:
         raise InputError("hepatic", "unknown value", accepted=", ".join(HEPATIC_CHOICES), value=hepatic)
     egfr = opt_float(form, "egfr", 0.0, 200.0, "mL/min")
-    pregnant = form.get("pregnant") == "on"
-    breastfeeding = form.get("breastfeeding") == "on"
+    pregnant = checkbox(form, "pregnant")
+    breastfeeding = checkbox(form, "breastfeeding")
     doc = _result(parse_list(meds), hepatic, egfr, pregnant, breastfeeding)
     fvals = {
         "meds": meds,

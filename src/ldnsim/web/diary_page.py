@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
-from .forms import form_with_csrf
+from .forms import checkbox, form_with_csrf
 from .render import render
 from .security import csrf_token
 
@@ -223,9 +223,9 @@ def _entry_from_form(form) -> dict:
         v = str(form.get(k) or "").strip()
         if v:
             e[k] = v
-    e["missed_dose"] = form.get("missed_dose") == "on"
+    e["missed_dose"] = checkbox(form, "missed_dose")
     for k, _ in SIDE_EFFECTS:
-        e[k] = form.get(k) == "on"
+        e[k] = checkbox(form, k)
     meds = str(form.get("other_medications") or "").strip()
     if meds:
         e["other_medications"] = [m.strip() for m in meds.replace("\n", ";").split(";") if m.strip()]
@@ -263,9 +263,9 @@ async def entry_submit(request: Request, patient_id: str):
     form = await form_with_csrf(request)
     if user["role"] != "patient" or not _may_read(request, user, patient_id):
         return _not_found(request)
-    entry = _entry_from_form(form)
-    replace = form.get("replace") == "on"
     try:
+        entry = _entry_from_form(form)
+        replace = checkbox(form, "replace")
         await run_in_threadpool(request.app.state.diary.add_entry, patient_id, entry, replace=replace)
     except InputError as exc:
         if "application/json" in request.headers.get("accept", ""):

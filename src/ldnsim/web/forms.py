@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from ..errors import InputError
 from .security import check_csrf
 
-__all__ = ["form_with_csrf", "opt_float", "req_float", "opt_int"]
+__all__ = ["form_with_csrf", "opt_float", "req_float", "opt_int", "checkbox"]
 
 MAX_FIELDS = 200
 
@@ -51,3 +51,26 @@ def req_float(form, name: str, lo: float, hi: float, unit: str = "") -> float:
 
 def opt_int(form, name: str, lo: int, hi: int, unit: str = "") -> int | None:
     return _num(form, name, lo, hi, unit, cast=int)
+
+
+_TICKED = ("on", "true", "1", "yes")
+_UNTICKED = ("", "off", "false", "0", "no")
+
+
+def checkbox(form, name: str) -> bool:
+    """A checkbox: absent or one of ``off/false/0/no`` → False, ``on/true/1/yes`` → True.
+
+    Anything else is refused (InputError naming the field) rather than read as "unticked": a client that
+    sends ``pregnant=Y`` must not get the answer for a patient who is not pregnant.
+    """
+    raw = form.get(name)
+    if raw is None:
+        return False
+    v = str(raw).strip().lower()
+    if v in _TICKED:
+        return True
+    if v in _UNTICKED:
+        return False
+    raise InputError(
+        name, "is not a checkbox value", accepted="on/off, true/false, 1/0, yes/no", value=str(raw)
+    )
