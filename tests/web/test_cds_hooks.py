@@ -465,3 +465,75 @@ def test_jwt_when_configured(base_url, trusted):
                      "exp": int(time.time()) + 60, "jti": "x"}, "secret", algorithm="HS256")
     assert post(hs).status_code == 401  # no algorithm confusion: asymmetric keys only for this issuer
     assert httpx.get(f"{base_url}/cds-services", timeout=30).status_code == 200  # discovery stays open
+
+
+def _jwks_server(doc):
+    """A local issuer serving ``doc`` as its JWKS; returns (url, server, hits)."""
+    import http.server
+    import json as _json
+
+    hits: list[str] = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server API)
+            hits.append(self.path)
+            body = _json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}/.well-known/jwks.json", srv, hits
+
+
+def test_jwks_url_is_fetched_from_the_configuration_never_from_the_tokens_jku(es384):
+    """The issuer's keys come from the configured URL (fetched once, cached); a token naming its own key
+    set (jku) and signed by that other key is refused; an unreachable JWKS URL is a 401, not a 500."""
+    import jwt
+
+    from ldnsim.web import cds_auth
+
+    attacker_pem, attacker_jwks = _other_key()
+    url, srv, hits = _jwks_server(es384[1])
+    bad_url, bad_srv, bad_hits = _jwks_server(attacker_jwks)
+    try:
+        cfg = cds_auth.AuthConfig.from_dict({"issuers": {"https://ehr.example": {"jwks_url": url}}})
+        endpoint = "https://ldnsim.example/cds-services/ldn-opioid-patient-view"
+        assert cds_auth.verify(f"Bearer {_token(es384[0], endpoint)}", endpoint, cfg)["iss"] == "https://ehr.example"
+        assert cds_auth.verify(f"Bearer {_token(es384[0], endpoint)}", endpoint, cfg)  # new jti, cached keys
+        assert len(hits) == 1
+        now = int(time.time())
+        forged = jwt.encode(
+            {"iss": "https://ehr.example", "aud": endpoint, "iat": now, "exp": now + 300, "jti": "forged-1"},
+            attacker_pem, algorithm="ES384", headers={"kid": "k1", "jku": bad_url},
+        )
+        with pytest.raises(cds_auth.AuthError, match="invalid token"):
+            cds_auth.verify(f"Bearer {forged}", endpoint, cfg)
+        assert bad_hits == []  # the token's jku was never fetched
+        down = cds_auth.AuthConfig.from_dict(
+            {"issuers": {"https://ehr.example": {"jwks_url": "http://127.0.0.1:9/none.json"}}}
+        )
+        with pytest.raises(cds_auth.AuthError):
+            cds_auth.verify(f"Bearer {_token(es384[0], endpoint)}", endpoint, down)
+    finally:
+        srv.shutdown()
+        bad_srv.shutdown()
+
+
+def _other_key():
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    pub = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    pub.update({"kid": "k1", "alg": "ES384", "use": "sig"})
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return pem, {"keys": [pub]}
