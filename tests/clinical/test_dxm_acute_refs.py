@@ -164,3 +164,20 @@ def test_check_cli_refs_export():
         [sys.executable, "-m", "ldnsim", "check", "Percocet", "--refs", "xml"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "refs" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "last_dose, expect_warning",
+    [
+        ("2026-12-05T22:00", None),  # last night: no date warning at all (not "procedure time is in the past")
+        ("2026-12-09T22:00", "is in the future"),  # a last dose cannot be ahead of today
+        ("2022-12-05T22:00", "years ago"),
+    ],
+)
+def test_acute_pain_date_warnings_speak_of_the_last_dose_not_a_procedure(last_dose, expect_warning):
+    warnings = plan_acute_pain("4.5mg", last_dose, now=NOW, n_patients=20)["warnings"]
+    assert not any("procedure" in w for w in warnings)
+    if expect_warning is None:
+        assert warnings == []
+    else:
+        assert any("last LDN dose" in w and expect_warning in w for w in warnings), warnings

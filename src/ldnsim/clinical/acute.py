@@ -160,10 +160,9 @@ def acute_plan(
     )
     t_last = parse_time(last_dose, "last_dose")
     ref = now_like(t_last, now)
-    req = read_request(t_last, dose, form=form, pt=pt)
-    # read_request checks a *procedure* against today; here the time is a past dose
-    warnings = [w for w in req.warnings if "procedure time" not in w]
-    warnings += date_warnings(t_last, "last LDN dose", expect="past", now=ref)
+    # the time here is a past dose, not a procedure: read_request's future check is off, ours is "past"
+    req = read_request(t_last, dose, form=form, pt=pt, future_check=False)
+    warnings = [*req.warnings, *date_warnings(t_last, "last LDN dose", expect="past", now=ref)]
     req = replace(req, warnings=tuple(warnings))
     guide = guidance_stage(req.dose_mg) if req.product == "oral" else None
     model = model_stage(req, seed=seed, n_patients=n_patients)

@@ -111,8 +111,13 @@ def read_request(
     dose_time: str | None = None,
     formulation: str = "ir",
     now: datetime | None = None,
+    future_check: bool = True,
 ) -> HoldRequest:
-    """Validate the inputs (InputError naming the field) and decide which product is meant."""
+    """Validate the inputs (InputError naming the field) and decide which product is meant.
+
+    ``future_check=False`` skips the "procedure time should be in the future" warning, for callers whose
+    time is not a procedure (the acute-pain planner passes the last dose, a past time, and checks it itself).
+    """
     t_proc = parse_time(procedure_time, "procedure_time")
     key = None if form is None else str(form).strip().lower()
     if key not in FORMS:
@@ -127,7 +132,8 @@ def read_request(
     oral_max = float(value_of(dh["oral_max_single_dose"]))
     hi = 400.0
     dose_mg = parse_mass(dose, "dose", default_unit="mg", lo=0.0, hi=hi)
-    warnings = list(date_warnings(t_proc, "procedure time", expect="future", now=now)) + pt.unused()
+    dated = date_warnings(t_proc, "procedure time", expect="future", now=now) if future_check else []
+    warnings = list(dated) + pt.unused()
     read_from = "--form" if product else "default"
     if product == "oral" and dose_mg > oral_max:
         raise InputError(
