@@ -224,3 +224,9 @@ def test_checkbox_values_other_clients_send_are_read_not_dropped(client, value, 
     assert browser.text != plain.text  # the pregnancy flag changes the page (else this test could not fail)
     strip = lambda t: re.sub(r'name="csrf" value="[^"]*"', "", t)  # noqa: E731
     assert strip(r.text) == strip(browser.text if ticked else plain.text)
+
+
+def test_an_unknown_trial_run_is_a_404_that_says_runs_do_not_survive_a_restart(client):
+    r = client.get("/trials/jobs/does-not-exist")
+    assert r.status_code == 404
+    assert "restart clears them" in r.text and "run the design again" in r.text

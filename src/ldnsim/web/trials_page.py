@@ -127,6 +127,12 @@ async def trials_submit(request: Request):
     return RedirectResponse(f"/trials/jobs/{job.id}", status_code=303)
 
 
+_GONE = (
+    "No such run. Runs are kept in this server's memory only, so a server restart clears them; run the "
+    "design again (the same seed gives the same result) or download the report when a run finishes."
+)
+
+
 def _job(request: Request, job_id: str):
     job = request.app.state.jobs.get(job_id)
     if job is None:
@@ -138,7 +144,7 @@ def _render_job(request: Request, job_id: str, template: str):
     """The job's page or fragment, or a 404 page when the run is unknown."""
     job = request.app.state.jobs.get(job_id)
     if job is None:
-        return render(request, "error.html", {"title": "Not found", "message": "No such run."}, 404)
+        return render(request, "error.html", {"title": "Not found", "message": _GONE}, 404)
     return render(request, template, {"job": job})
 
 
