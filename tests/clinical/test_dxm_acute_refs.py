@@ -169,7 +169,7 @@ def test_check_cli_refs_export():
 @pytest.mark.parametrize(
     "last_dose, expect_warning",
     [
-        ("2026-12-05T22:00", None),  # last night: no date warning at all (not "procedure time is in the past")
+        ("2026-12-05T22:00", None),  # last night: no date warning at all (none about a "procedure")
         ("2026-12-09T22:00", "is in the future"),  # a last dose cannot be ahead of today
         ("2022-12-05T22:00", "years ago"),
     ],
