@@ -7,10 +7,14 @@ Run: ``.venv/bin/python bench/clinical.py [--repeats N]``. Prints one JSON docum
   0.29 coerces parameters through pydantic, so every command pays for both);
 * ``cli_check_ms``: ``python -m ldnsim check "oxycodone 5 mg" --json`` end to end (start-up + one entry);
 * ``cli_help_ms``: ``python -m ldnsim --help`` (registration of every command, nothing run);
+* ``cli_hold_ms``: ``python -m ldnsim hold ... --json`` (a clinical command that runs the PK model for a
+  virtual population: numpy, never xarray/pandas — ``simulate_pk_arrays``);
+* ``cli_version_ms``: ``python -m ldnsim version --json`` (typer alone: no command module is imported);
 * ``check100_cold_ms``: in a fresh process, ``screen()`` of 100 real entries from
   ``tests/clinical/check_cases.csv`` including building the vocabulary index (work beyond start-up);
 * ``check100_warm_ms``: the same list again (index cached);
-* ``heavy_modules``: whether ``check`` imported numpy, xarray, pandas or scipy (it should not);
+* ``heavy_modules``: whether ``check`` imported numpy, xarray, pandas, scipy or jax (it should not);
+  ``tests/clinical/test_startup_imports.py`` asserts the same, untimed;
 * ratios of the CLI times to the bare interpreter.
 """
 
@@ -45,7 +49,7 @@ print(json.dumps({"import_ms": (t1 - t0) * 1e3, "cold_ms": (t2 - t1) * 1e3, "war
 _HEAVY = (
     "import runpy, sys; sys.argv = ['ldnsim', 'check', 'oxycodone 5 mg', '--json'];"
     "\ntry:\n    runpy.run_module('ldnsim', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-    "sys.stderr.write(' '.join(sorted(m for m in ('numpy','xarray','pandas','scipy') if m in sys.modules)))"
+    "sys.stderr.write(' '.join(sorted(m for m in ('numpy','xarray','pandas','scipy','jax') if m in sys.modules)))"
 )
 
 
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
         "typer_floor_ms": _wall_ms([py, "-c", "import typer, pydantic"], a.repeats),
         "cli_check_ms": _wall_ms([py, "-m", "ldnsim", "check", "oxycodone 5 mg", "--json"], a.repeats),
         "cli_help_ms": _wall_ms([py, "-m", "ldnsim", "--help"], a.repeats),
+        "cli_hold_ms": _wall_ms([py, "-m", "ldnsim", "hold", "--procedure-time", "2030-01-15T08:00", "--dose",
+                                 "4.5mg", "--json"], a.repeats),
+        "cli_version_ms": _wall_ms([py, "-m", "ldnsim", "version", "--json"], a.repeats),
     }
     cases = ROOT / "tests" / "clinical" / "check_cases.csv"
     runs = []
@@ -86,8 +93,9 @@ def main(argv: list[str] | None = None) -> dict:
     out["check100_warm_ms"] = statistics.median(r["warm_ms"] for r in runs)
     out["check100_import_ms"] = statistics.median(r["import_ms"] for r in runs)
     res = subprocess.run([py, "-c", _HEAVY], capture_output=True, text=True, cwd=ROOT)
-    out["heavy_modules"] = res.stderr.split()[-4:] if res.stderr.strip() else []
+    out["heavy_modules"] = res.stderr.split()[-5:] if res.stderr.strip() else []
     out["cli_check_over_bare"] = out["cli_check_ms"] / out["python_bare_ms"]
+    out["cli_hold_over_bare"] = out["cli_hold_ms"] / out["python_bare_ms"]
     out["cli_check_over_typer_floor"] = out["cli_check_ms"] / out["typer_floor_ms"]
     out["cli_check_minus_typer_floor_ms"] = out["cli_check_ms"] - out["typer_floor_ms"]
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}, indent=1))

@@ -6,7 +6,7 @@ import sys
 PROBE = (
     "import runpy, sys; sys.argv = ['ldnsim', 'check', 'oxycodone 5 mg', 'DXM 30 mg', '--json']\n"
     "try:\n    runpy.run_module('ldnsim', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
-    "heavy = ('numpy', 'xarray', 'pandas', 'scipy', 'matplotlib')\n"
+    "heavy = ('numpy', 'xarray', 'pandas', 'scipy', 'matplotlib', 'jax', 'numpyro', 'sqlalchemy')\n"
     "sys.stderr.write('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
 )
 

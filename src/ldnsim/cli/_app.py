@@ -130,12 +130,13 @@ def run(argv: list[str] | None = None) -> int:
     """
     import click
 
-    from ._commands import _register  # every command module registers itself on `app`
+    from ._commands import _register  # command modules register themselves on `app` when imported
 
-    _register()
+    args = list(sys.argv[1:] if argv is None else argv)
+    _register(args)  # only the invoked command's module (every module for --help or an unknown name)
     _prepare_streams()
     try:
-        _check_argv(list(sys.argv[1:] if argv is None else argv))
+        _check_argv(args)
         app(args=argv, standalone_mode=True)
     except LdnsimError as exc:
         sys.stderr.write(f"ldnsim: error: {exc}\n")

@@ -34,7 +34,12 @@ def population_occupancy(
     seed: int,
 ) -> np.ndarray:
     """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population."""
-    from ..pk import Covariates, load_drug, sample_eta, simulate_pk  # lazy: clinical commands start fast
+    from ..pk import (  # lazy: clinical commands start fast
+        Covariates,
+        load_drug,
+        sample_eta,
+        simulate_pk_arrays,
+    )
     from ..receptors import occupancy
     from ..units import check_seed
 
@@ -48,9 +53,11 @@ def population_occupancy(
         for k, v in sample_eta(spec, n, rng).items():
             eta[f"{d}/{k}"] = v
     cov = Covariates(**{k: v for k, v in covariates.items() if v is not None})
-    ds = simulate_pk(list(events), np.asarray(times_h, dtype=float), covariates=cov, eta=eta)
-    eff = ds["effect_nM"]
-    conc = {str(a): np.asarray(eff.sel(analyte=a).values, dtype=float) for a in eff["analyte"].values}
+    res = simulate_pk_arrays(list(events), np.asarray(times_h, dtype=float), covariates=cov, eta=eta,
+                             variables=("effect_nM",))
+    eff = res.effect_nM
+    assert eff is not None
+    conc = {a: np.asarray(eff[:, :, i], dtype=float) for i, a in enumerate(res.analytes)}
     occ = occupancy(conc)
     arr = np.asarray(occ[SITE_KEYS[site]], dtype=float)
     arr = np.broadcast_to(arr, (n, len(times_h))) if arr.ndim == 1 else arr

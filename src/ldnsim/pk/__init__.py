@@ -18,7 +18,7 @@ from ._drugs import all_drugs, drug_file, known_drugs, load_drug, resolve_drug
 from ._linear import expm_batched
 from ._nca import analysis_horizon_h, nca, single_dose_metrics
 from ._schema import DrugSpec, Param, parse_drug
-from ._simulate import Event, build_drug_system, normalise_events, simulate_pk
+from ._simulate import Event, PKArrays, build_drug_system, normalise_events, simulate_pk, simulate_pk_arrays
 
 __all__ = [
     "DrugSpec",
@@ -34,6 +34,8 @@ __all__ = [
     "CYP2D6_PHENOTYPES",
     "sample_eta",
     "simulate_pk",
+    "simulate_pk_arrays",
+    "PKArrays",
     "Event",
     "normalise_events",
     "build_drug_system",

@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ..errors import InputError, UnknownNameError
 from ._covariates import Covariates, eta_keys, patient_parameters
 from ._drugs import load_drug, resolve_drug
 from ._linear import DrugSystem, build_system, solve
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["simulate_pk", "normalise_events", "Event", "build_drug_system"]
 
@@ -155,6 +158,25 @@ def _dosed(evs: list[Event], spec, times: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class PKArrays:
+    """The outputs of :func:`simulate_pk_arrays`: plain numpy arrays, in the caller's time order.
+
+    ``plasma_ng_ml`` / ``effect_nM``: (patient, time, analyte), ng/mL total plasma and nM unbound
+    effect-site (``None`` when not asked for); ``amount_mg``: (patient, time, compartment), mg
+    parent-equivalents, and ``dosed_mg``: (time, drug), mg, only with ``amounts=True``.
+    """
+
+    analytes: list[str]
+    n_patients: int
+    plasma_ng_ml: np.ndarray | None
+    effect_nM: np.ndarray | None
+    compartments: list[str]
+    drugs: list[str]
+    amount_mg: np.ndarray | None
+    dosed_mg: np.ndarray | None
+
+
 def simulate_pk(
     events,
     times_h,
@@ -181,6 +203,51 @@ def simulate_pk(
 
     Returns an ``xarray.Dataset`` with dims (patient, time, analyte), coordinate ``time_h``, and
     ``plasma_ng_ml`` (total plasma, ng/mL) and ``effect_nM`` (unbound effect-site/brain, nM).
+    """
+    import xarray as xr  # here, not at module import: the clinical tools use simulate_pk_arrays (start-up)
+
+    t = np.asarray(times_h, dtype=float)
+    res = simulate_pk_arrays(events, t, covariates, eta, amounts=amounts, dtype=dtype, variables=variables)
+    coords: dict = {"patient": np.arange(res.n_patients), "time_h": ("time", t), "analyte": res.analytes}
+    data = {}
+    if res.plasma_ng_ml is not None:
+        data["plasma_ng_ml"] = (("patient", "time", "analyte"), res.plasma_ng_ml,
+                                {"units": "ng/mL", "long_name": "total plasma concentration"})
+    if res.effect_nM is not None:
+        data["effect_nM"] = (("patient", "time", "analyte"), res.effect_nM,
+                             {"units": "nM", "long_name": "unbound effect-site (brain) concentration"})
+    if amounts:
+        coords["compartment"] = res.compartments
+        coords["drug"] = res.drugs
+        data["amount_mg"] = (("patient", "time", "compartment"), res.amount_mg,
+                             {"units": "mg parent-equivalent", "long_name": "amount per compartment"})
+        data["dosed_mg"] = (("time", "drug"), res.dosed_mg,
+                            {"units": "mg base", "long_name": "cumulative dose input"})
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update({
+        "time_units": "h from first dose",
+        "plasma_units": "ng/mL",
+        "effect_units": "nM (unbound)",
+        "dose_convention": "dose_mg is the labelled amount (salt as prescribed); see drug-file dose_basis",
+        "n_patients": res.n_patients,
+    })
+    return ds
+
+
+def simulate_pk_arrays(
+    events,
+    times_h,
+    covariates: Covariates | None = None,
+    eta: Mapping[str, np.ndarray] | None = None,
+    *,
+    amounts: bool = False,
+    dtype=np.float64,
+    variables: tuple[str, ...] = ("plasma_ng_ml", "effect_nM"),
+) -> PKArrays:
+    """:func:`simulate_pk` without xarray: the same numbers as a :class:`PKArrays` of numpy arrays.
+
+    For callers that only need the arrays and must start fast (the clinical tools: importing xarray and
+    pandas costs ~0.4 s). Arguments as :func:`simulate_pk`.
     """
     t = np.asarray(times_h, dtype=float)
     if t.ndim != 1 or t.size == 0:
@@ -261,32 +328,17 @@ def simulate_pk(
     inv = np.empty_like(order)
     inv[order] = np.arange(order.size)
     sorted_already = bool(np.all(order == np.arange(order.size)))
-    coords = {"patient": np.arange(P_out), "time_h": ("time", t), "analyte": analyte_names}
-    data = {}
+    plasma_out = effect_out = amt = ds_ = None
     if want_p:
-        data["plasma_ng_ml"] = (("patient", "time", "analyte"), plasma if sorted_already else plasma[:, inv],
-                                {"units": "ng/mL", "long_name": "total plasma concentration"})
+        plasma_out = plasma if sorted_already else plasma[:, inv]
     if want_e:
-        data["effect_nM"] = (("patient", "time", "analyte"), effect if sorted_already else effect[:, inv],
-                             {"units": "nM", "long_name": "unbound effect-site (brain) concentration"})
+        effect_out = effect if sorted_already else effect[:, inv]
     if amounts:
         amt = np.concatenate([np.broadcast_to(b, (P_out,) + b.shape[1:]) for b in comp_blocks], axis=2)
         if not sorted_already:
             amt = amt[:, inv]
-        coords["compartment"] = comp_names
-        coords["drug"] = drugs
-        data["amount_mg"] = (("patient", "time", "compartment"), amt,
-                             {"units": "mg parent-equivalent", "long_name": "amount per compartment"})
         ds_ = np.stack(dosed, axis=1)
         if not sorted_already:
             ds_ = ds_[inv]
-        data["dosed_mg"] = (("time", "drug"), ds_, {"units": "mg base", "long_name": "cumulative dose input"})
-    ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update({
-        "time_units": "h from first dose",
-        "plasma_units": "ng/mL",
-        "effect_units": "nM (unbound)",
-        "dose_convention": "dose_mg is the labelled amount (salt as prescribed); see drug-file dose_basis",
-        "n_patients": P_out,
-    })
-    return ds
+    return PKArrays(analytes=analyte_names, n_patients=P_out, plasma_ng_ml=plasma_out, effect_nM=effect_out,
+                    compartments=comp_names, drugs=drugs, amount_mg=amt, dosed_mg=ds_)
