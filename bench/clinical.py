@@ -49,7 +49,8 @@ print(json.dumps({"import_ms": (t1 - t0) * 1e3, "cold_ms": (t2 - t1) * 1e3, "war
 _HEAVY = (
     "import runpy, sys; sys.argv = ['ldnsim', 'check', 'oxycodone 5 mg', '--json'];"
     "\ntry:\n    runpy.run_module('ldnsim', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-    "sys.stderr.write(' '.join(sorted(m for m in ('numpy','xarray','pandas','scipy','jax') if m in sys.modules)))"
+    "sys.stderr.write(' '.join(sorted(m for m in ('numpy','xarray','pandas','scipy','jax')"
+    " if m in sys.modules)))"
 )
 
 
