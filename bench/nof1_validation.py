@@ -1,8 +1,9 @@
 """Validation of the N-of-1 analysis on virtual patients with known truth (issue 13, "Done means").
 
 Virtual patients come from the calibrated model (:mod:`ldnsim.nof1.virtual`): the model's own onset/offset
-curves, benefits from the benefit prior (responders and non-responders), placebo responses, slow
-fluctuation, AR(1) rating noise, rounding, 10 % missed diary days and 2 %/week dropout. Each diary is
+curves on the scale of each patient's steady-state benefit, with missed LDN nights (adherence groups),
+benefits from the benefit prior (responders and non-responders), placebo responses, slow fluctuation,
+AR(1) rating noise, rounding, 10 % missed diary days and 2 %/week dropout. Each diary is
 analysed by the model-informed analysis and, on the same patients, by the two comparators (t-test of the
 last 2 weeks vs baseline; AR(1) model without the onset state).
 
@@ -11,7 +12,7 @@ model-chosen block length, analysed at the end. Reports per method: coverage of 
 true benefit (simulation-based calibration), the SBC rank histogram, sensitivity/specificity of the decision
 "clinically important benefit" (truth: benefit >= 30 % of the untreated level), share undecided.
 
-Run: ``python bench/nof1_validation.py [--n 600] [--out docs/results]`` (a few minutes on 2 cores). Writes
+Run: ``python bench/nof1_validation.py [--n 1000] [--out docs/results]`` (~1.5 min on 2 cores). Writes
 ``nof1_validation.json`` and ``nof1_validation.png``.
 """
 

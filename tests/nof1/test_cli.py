@@ -117,6 +117,10 @@ def test_nof1_plan_and_analyse(cli, tmp_path):
     # open-label: part of the 3-point fall may be placebo, so the interval is wide but centred on a benefit
     assert doc["benefit_nrs"]["median"] > 1.0 and doc["p_any_benefit"] > 0.8, doc["benefit_nrs"]
     assert DISCLAIMER in report.read_text() and doc["decision"] in report.read_text()
+    # the method's sources travel with every analysis: the JSON and the report
+    cites = [src["cite"] for src in doc["method_sources"]]
+    assert any("Kravitz" in c for c in cites) and any("simulation-based calibration" in c for c in cites)
+    assert "Method sources" in report.read_text() and "arxiv.org/abs/1804.06788" in report.read_text()
     pdf = tmp_path / "r.pdf"
     assert cli("nof1", "analyse", "P3", "--report", str(pdf), "--weeks", "")[0] == 0
     assert pdf.read_bytes()[:4] == b"%PDF"

@@ -164,6 +164,7 @@ def test_clinician_sees_the_nof1_analysis_tell_a_responder_from_a_non_responder(
     assert 'data-testid="decision">No clinically important benefit<' in flat
     assert 'data-testid="decision">No clinically important benefit<' not in strong
     assert "fitted course" in strong  # the clinician's figure
+    assert "Method sources" in strong and "PMC6233756" in strong  # where the method comes from, linked
 
 
 def test_analysis_says_why_it_cannot_run_yet(app):

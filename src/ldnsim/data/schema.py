@@ -393,6 +393,7 @@ class Nof1PriorsFile(Strict):
     trend: dict[str, Param]
     level: dict[str, Param]
     decision: dict[str, Param]
+    method_sources: list[Source] = Field(min_length=1)
 
 
 #: relative path (or glob) under ldnsim/data -> its schema; the first match wins

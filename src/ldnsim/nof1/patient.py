@@ -22,6 +22,7 @@ from ..errors import InputError
 from .analysis import Fit, fit, summarise
 from .plan import Plan
 from .preposterior import more_weeks
+from .priors import method_sources
 
 __all__ = ["Series", "series_from_store", "analyse_patient", "analyse_clinic", "CAVEATS"]
 
@@ -101,6 +102,7 @@ def _document(s: Series, f: Fit, summary: dict, patient: dict, horizons: list[di
         "caveats": CAVEATS if not s.blinded else CAVEATS[:1] + CAVEATS[2:],
         "method": "model-informed Bayesian N-of-1 analysis (grid over onset time constant and noise scale, "
         "analytic linear-Gaussian part; ldnsim.nof1.analysis)",
+        "method_sources": method_sources(),
         "disclaimer": DISCLAIMER,
     }
     if horizons:

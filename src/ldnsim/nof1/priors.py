@@ -66,6 +66,11 @@ class Priors:
         return replace(self, beta_mean_nrs=float(mean), beta_sd_nrs=float(sd))
 
 
+def method_sources() -> list[dict]:
+    """The sources of the analysis method (``method_sources`` of ``data/nof1/priors.yaml``): cite, url."""
+    return [dict(src) for src in load_yaml("nof1/priors.yaml")["method_sources"]]
+
+
 def load_priors(variant: str = "full") -> Priors:
     """The shipped priors (``data/nof1/priors.yaml``) with the realism values of ``variant``."""
     from ..data.parameter_set import load_parameter_set

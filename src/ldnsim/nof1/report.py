@@ -66,6 +66,10 @@ def figure(doc: dict, f: Fit, s: Series, *, page: bool = False):
             for part in textwrap.wrap(line, 115):
                 fig.text(0.1, y, part, fontsize=8.5, va="top")
                 y -= 0.015
+        short = "; ".join(src["cite"].split(" (")[0] for src in doc.get("method_sources", []))
+        for part in textwrap.wrap(f"Method sources: {short}", 150) if short else []:
+            fig.text(0.1, y, part, fontsize=6.5, va="top", color="0.3")
+            y -= 0.011
         fig.text(0.1, 0.115, "Caveats:", fontsize=9, weight="bold")
         yy = 0.10
         for c in doc["caveats"]:
@@ -92,6 +96,15 @@ def _lines(doc: dict) -> list[str]:
     ]
     out += doc.get("what_more_weeks_would_tell") or []
     return out
+
+
+def _sources_html(sources: list[dict]) -> str:
+    out = []
+    for src in sources:
+        cite = html.escape(src["cite"])
+        url = src.get("url")
+        out.append(f'<li><a href="{html.escape(url)}">{cite}</a></li>' if url else f"<li>{cite}</li>")
+    return "".join(out)
 
 
 def write_report(path: str | Path, doc: dict, f: Fit, s: Series) -> Path:
@@ -125,6 +138,7 @@ def write_report(path: str | Path, doc: dict, f: Fit, s: Series) -> Path:
 <h2>Decision: {html.escape(doc["decision"])}</h2><ul>{items}</ul>
 <img alt="diary with fitted course and LDN effect" src="data:image/png;base64,{img}" style="width:100%">
 <h2>Caveats</h2><ul>{cav}</ul><p>{html.escape(doc["method"])}</p>
+<h2>Method sources</h2><ul>{_sources_html(doc.get("method_sources", []))}</ul>
 <p class="d">{html.escape(DISCLAIMER)}</p></body></html>
 """,
         encoding="utf-8",

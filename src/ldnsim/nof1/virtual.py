@@ -2,9 +2,16 @@
 
 For a plan's LDN schedule, :func:`model_shapes` simulates virtual fibromyalgia patients
 (:func:`ldnsim.population.sample_population`, shipped parameter set) untreated and on LDN 4.5 mg nightly
-on the plan's LDN days; each patient's benefit curve (untreated minus treated pain) is normalised by its
-least-squares first-order amplitude, giving the model's own onset/offset shape (not the analysis's
-first-order form). :func:`virtual_diaries` then draws for every virtual patient
+on the plan's LDN days; each patient's benefit curve (untreated minus treated pain) is divided by that
+patient's **steady-state** benefit, giving the model's own onset/offset shape (not the analysis's
+first-order form) on the scale of the quantity the analysis estimates. The steady-state benefit is
+measured exactly as the onset prior was derived (:func:`ldnsim.nof1.priors.derive_onset_prior`): the same
+patients on LDN nightly for 240 days, amplitude of the least-squares ``beta * (1 - exp(-t / tau))`` fit.
+(Dividing by the amplitude fitted over the plan's own window — as this module did until 2026-12-06 — made
+the "true" benefit the benefit reached by the end of a 12-week window, ~0.86 of the steady state, while
+the analysis's ``beta`` is the steady state: the shapes reached 1.0 by week 12 where the calibrated
+model's curves reach ~0.86, and the open-label 90 % intervals covered that truth in 93-94 % instead of
+90 %; see docs/diary.md.) :func:`virtual_diaries` then draws for every virtual patient
 
 - the true steady-state benefit ``beta`` from the benefit prior (the model's mean, widened for responders;
   ``data/nof1/priors.yaml``) — responders (beta >= 30 % of their level) and non-responders both occur;
@@ -15,7 +22,8 @@ first-order form). :func:`virtual_diaries` then draws for every virtual patient
   points and clipped to 0–10;
 - missed diary days (completion rate) and dropout (weekly hazard).
 
-Not simulated: missed LDN doses changing the effect (the effect is slow; the model's curve is used as is).
+Missed LDN nights are simulated in the model (patients grouped by adherence, as in the virtual trials); the
+analysis, like a patient's diary analysis, assumes LDN every night from the start.
 """
 
 from __future__ import annotations
@@ -26,9 +34,12 @@ import numpy as np
 
 from ..trials.measurement import ar1_noise, ou_process
 from .analysis import first_order
-from .priors import Priors, fit_first_order_general, load_priors
+from .priors import Priors, fit_first_order, load_priors
 
-__all__ = ["model_shapes", "virtual_diaries", "Virtual"]
+__all__ = ["model_shapes", "virtual_diaries", "Virtual", "STEADY_STATE_DAYS"]
+
+#: days of nightly LDN over which a patient's steady-state benefit is fitted (as for the onset prior)
+STEADY_STATE_DAYS = 240
 
 
 def _regimen_for(on_ldn: np.ndarray, dose_mg: float):
@@ -46,24 +57,60 @@ def _regimen_for(on_ldn: np.ndarray, dose_mg: float):
 
 
 def model_shapes(
-    on_ldn: np.ndarray, n: int = 100, *, seed: int = 0, dose_mg: float = 4.5, variant: str = "full"
+    on_ldn: np.ndarray,
+    n: int = 100,
+    *,
+    seed: int = 0,
+    dose_mg: float = 4.5,
+    variant: str = "full",
+    missed_doses: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(untreated level per patient (n,), normalised effect shape (n, T)) from the calibrated model."""
+    """(untreated level per patient (n,), effect shape (n, T)) from the calibrated model.
+
+    ``shape[i, t]`` is patient i's benefit on day t under the plan's schedule divided by the patient's
+    steady-state benefit (module docstring), so ``beta * shape`` with ``beta`` the steady-state benefit
+    is the model's benefit course. Patients whose steady-state benefit is not positive are left out.
+
+    ``missed_doses``: the plan's LDN nights are taken as the trial layer takes them — patients grouped by
+    their adherence (the population trait ``adherence``, mean 0.92; ``adherence.patterns`` groups of the
+    realism parameters), each group missing nights at random at its mean adherence
+    (:func:`ldnsim.trials.measurement.missed_dose_mask`). The steady-state benefit (the truth) stays the
+    benefit of nightly dosing; the analysis assumes every night taken, as a patient's diary would.
+    """
     from ..data.parameter_set import load_parameter_set
     from ..population import sample_population
-    from ..trials.model import simulate_pain
+    from ..regimen import Regimen
+    from ..trials.measurement import missed_dose_mask
+    from ..trials.model import n_dose_events, simulate_pain
 
     T = len(on_ldn)
     ps = load_parameter_set(variant)
     pats = sample_population(n, seed=seed)
-    treated, _ = simulate_pain(
-        _regimen_for(on_ldn, dose_mg), pats, T, condition="fibromyalgia", params=dict(ps.system)
-    )
-    untreated, _ = simulate_pain(None, pats, T, condition="fibromyalgia", params=dict(ps.system))
-    curves = untreated - treated
-    amp, _tau = fit_first_order_general(curves, on_ldn)
+    params = dict(ps.system)
+    days = max(T, STEADY_STATE_DAYS)
+    untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=params)
+    plan_regimen = _regimen_for(on_ldn, dose_mg)
+    if missed_doses and plan_regimen is not None:
+        treated = np.empty((len(pats), T))
+        rng = np.random.default_rng([seed, 7919])
+        groups = int(ps.realism.get("adherence.patterns", 2))
+        order = np.argsort(pats["adherence"].to_numpy(), kind="stable")
+        n_doses = n_dose_events(plan_regimen, T)
+        for rows in np.array_split(order, max(1, min(groups, len(order)))):
+            adherence = float(pats["adherence"].to_numpy()[rows].mean())
+            reg = plan_regimen
+            for ev, miss in zip(plan_regimen.events(T * 24.0), missed_dose_mask(rng, n_doses, adherence),
+                                strict=True):
+                if miss:
+                    reg = reg.hold(max(ev.time_h - 0.5, 0.0), ev.time_h + 0.5, ev.drug)
+            treated[rows], _ = simulate_pain(reg, pats.iloc[rows], T, condition="fibromyalgia", params=params)
+    else:
+        treated, _ = simulate_pain(plan_regimen, pats, T, condition="fibromyalgia", params=params)
+    nightly = Regimen.parse(f"naltrexone {dose_mg:g} mg nightly for {STEADY_STATE_DAYS} days")  # as the prior
+    continuous, _ = simulate_pain(nightly, pats, STEADY_STATE_DAYS, condition="fibromyalgia", params=params)
+    amp, _tau = fit_first_order(untreated[:, :STEADY_STATE_DAYS] - continuous)
     amp = np.where(amp > 1e-6, amp, np.nan)
-    shape = curves / amp[:, None]
+    shape = (untreated[:, :T] - treated) / amp[:, None]
     keep = np.isfinite(amp)
     return untreated[keep, 0], shape[keep]
 
