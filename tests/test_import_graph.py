@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ldnsim.model",),
     ("ldnsim.engines",),
     ("ldnsim.simulate",),
+    ("ldnsim.immune",),
     ("ldnsim.trials",),
     ("ldnsim.sbml",),
     ("ldnsim.clinical",),

@@ -44,6 +44,7 @@ __all__ = [
     "Sym",
     "SYM",
     "trace",
+    "immune_model_spec",
 ]
 
 # --------------------------------------------------------------------------------------------- symbolic xp
@@ -991,4 +992,74 @@ def full_model_spec(
     spec.outputs.update({f"algebra:{k}": k for k in ALGEBRAIC_NAMES if k in alg})
     spec.outputs["pain_nrs"] = "pain_nrs"
     spec.outputs["occupancy:uld_site"] = "occ_uld_site"
+    return spec, info
+
+
+def immune_model_spec(
+    events: Sequence[Any],
+    *,
+    days: float | None = None,
+    condition: str = "crohns",
+    params: Mapping[str, float] | None = None,
+    model_id: str = "ldnsim_immune",
+) -> tuple[ModelSpec, dict[str, Any]]:
+    """The peripheral immune / OGF–OGFr module of one (typical) patient as SBML: exact linear PK (plasma) →
+    OGFr driver → the immune ODEs and algebra (:mod:`ldnsim.immune`), traced from the code the engines run.
+
+    The OGFr driver ``ogfr_drug`` (Σ unbound plasma nM / Ki) and the algebra become assignment rules, the
+    production–loss ODEs rate rules; the initial state is the untreated state of the condition. Returns
+    (spec, info) like :func:`pk_model_spec`, with ``info["immune_params"]`` and ``info["states"]["immune"]``.
+    """
+    from .immune import (
+        ALGEBRAIC_NAMES,
+        STATE_NAMES,
+        algebra,
+        condition_params,
+        conditions,
+        ogfr_driver,
+        parameter_entries,
+        production_loss,
+        resolve_params,
+        untreated_state,
+    )
+
+    cond = condition_params(condition)
+    p = resolve_params(cond, 1, overrides=dict(params or {}))
+    pv = {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in p.items()}
+    y0 = np.asarray(untreated_state(np, 1, p["gut_drive"], p["cns_drive"]), dtype=float)[0]
+    spec, info = pk_model_spec(events, days=days, model_id=model_id)
+    spec.name = "ldnsim: PK + OGFr + peripheral immune / OGF-OGFr module"
+    spec.notes += (f" Immune module: condition {cond['name']}; states relative to the untreated state (1), "
+                   "tissue inflammation relative to untreated disease (1); OGFr occupancy from unbound "
+                   "plasma "
+                   "concentrations (docs/immune.md).")
+    preset = conditions()[cond["name"]]
+    entries = {**parameter_entries(), **{k: preset[k] for k in ("gut_drive", "cns_drive")}}
+    taken = set(spec.ids())
+    for name, value in sorted(pv.items()):
+        if name in taken:
+            raise LdnsimError(f"SBML export: immune parameter {name!r} clashes with a PK id")
+        spec.params.append(Param(name, value, "1", _system_notes(name, entries)))
+    psym = {k: Sym(k) for k in pv}
+    plasma = {a: Sym(rid) for a, rid in info["plasma_ng_ml"].items()}
+    drv = Sym.wrap(ogfr_driver(plasma, psym, SYM))
+    spec.rules.append(Rule("ogfr_drug", drv.expr, "1", "sum over analytes of unbound plasma concentration "
+                           "(nM) "
+                           "/ OGFr Ki (nM): naltrexone and 6beta-naltrexol (ldnsim.immune.ogfr_driver)"))
+    d = {"ogfr_drug": Sym("ogfr_drug")}
+    y = SymVec([Sym(n) for n in STATE_NAMES])
+    alg = algebra(y, d, psym, SYM)
+    for k in ALGEBRAIC_NAMES:
+        spec.rules.append(Rule(k, Sym.wrap(alg[k]).expr, "1", f"{k}; ldnsim.immune algebra"))
+    prod, loss = production_loss(y, d, psym, SYM, alg={k: Sym(k) for k in ALGEBRAIC_NAMES})
+    for i, name in enumerate(STATE_NAMES):
+        rate = (Sym.wrap(prod[i]) - Sym.wrap(loss[i]) * y[i]).expr
+        spec.states.append(State(name, float(y0[i]), rate, "1",
+                                 f"{name}: slow state of ldnsim.immune (production - loss form)"))
+    info["immune_params"] = sorted(pv)
+    info["states"]["immune"] = list(STATE_NAMES)
+    info["y0"] = [float(v) for v in y0]
+    spec.outputs.update({f"state:{n}": n for n in STATE_NAMES})
+    spec.outputs.update({f"algebra:{k}": k for k in ALGEBRAIC_NAMES})
+    spec.outputs["ogfr_drug"] = "ogfr_drug"
     return spec, info

@@ -17,13 +17,15 @@ def docs(
         True, "--numbers/--no-numbers", help="Also regenerate the model numbers in README and credibility.md."
     ),
 ) -> None:
-    """Write docs/parameters.md (every parameter with unit and provenance) and docs/model.md's table."""
+    """Write docs/parameters.md (every parameter with unit and provenance) and the tables of docs/model.md
+    and docs/immune.md."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "parameters.md"
     from ..data.provenance import data_files, parameter_table_markdown, provenance_problems  # lazy: start-up
 
     target.write_text(parameter_table_markdown(), encoding="utf-8")
     _embed_system_table(out / "model.md")
+    _embed_immune_table(out / "immune.md")
     generated: list[str] = []
     if numbers:  # README / credibility.md numbers from the shipped parameter set (runs the model, ~30 s)
         from ..validation import write_generated
@@ -52,3 +54,17 @@ def _embed_system_table(model_md: Path) -> None:
     a = text.index(_params.DOC_TABLE_BEGIN)
     b = text.index(_params.DOC_TABLE_END) + len(_params.DOC_TABLE_END)
     model_md.write_text(text[:a] + system_table() + text[b:], encoding="utf-8")
+
+
+def _embed_immune_table(immune_md: Path) -> None:
+    """Replace the generated immune-parameter table between its markers in docs/immune.md (if present)."""
+    from ..immune import _params
+
+    if not immune_md.exists():
+        return
+    text = immune_md.read_text(encoding="utf-8")
+    if _params.DOC_TABLE_BEGIN not in text or _params.DOC_TABLE_END not in text:
+        return
+    a = text.index(_params.DOC_TABLE_BEGIN)
+    b = text.index(_params.DOC_TABLE_END) + len(_params.DOC_TABLE_END)
+    immune_md.write_text(text[:a] + _params.parameter_table_markdown() + text[b:], encoding="utf-8")

@@ -383,6 +383,45 @@ class RealismFile(RootModel[dict[str, dict[str, Any]]]):
     model_config = ConfigDict(defer_build=True)
 
 
+class _ImmuneMeta(Strict):
+    description: str
+    time_unit: Literal["h"]
+
+
+class ImmuneParametersFile(Strict):
+    """``immune/parameters.yaml``: groups of parameter entries of :mod:`ldnsim.immune` (flat names unique
+    across groups: checked by its loader) and ``meta``."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True)
+    meta: _ImmuneMeta
+
+    @model_validator(mode="after")
+    def _groups(self) -> ImmuneParametersFile:
+        for group, entries in (self.model_extra or {}).items():
+            if not isinstance(entries, dict) or not entries:
+                raise ValueError(f"{group}: a group must map parameter names to parameter entries")
+            for name, entry in entries.items():
+                try:
+                    Param.model_validate(entry)
+                except ValidationError as exc:
+                    raise ValueError(f"{group}.{name}: {exc.errors()[0]['msg']}") from None
+        return self
+
+
+class ImmuneCondition(Strict):
+    """One condition preset of ``immune/conditions.yaml``: the untreated drive of each tissue compartment."""
+
+    description: str
+    gut_drive: Param
+    cns_drive: Param
+
+
+class ImmuneConditionsFile(RootModel[dict[str, ImmuneCondition]]):
+    """``immune/conditions.yaml``: the conditions :mod:`ldnsim.immune` covers."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Nof1PriorsFile(Strict):
     """``nof1/priors.yaml``: priors of the model-informed N-of-1 analysis (groups of parameter entries)."""
 
@@ -413,6 +452,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     # the system model's files and the calibrated set: parameter entries checked here, the shape by
     # ldnsim.system and ldnsim.data.parameter_set (the one loader of the parameter set)
     "system/*.yaml": ParameterTree,
+    "immune/parameters.yaml": ImmuneParametersFile,
+    "immune/conditions.yaml": ImmuneConditionsFile,
     "trials/calibrated.yaml": ParameterTree,
     # full schemas in the layers that own them (ldnsim.pk.parse_drug, ldnsim.trials.design.TrialDesign)
     "drugs/*.yaml": ParameterTree,

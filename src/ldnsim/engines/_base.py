@@ -341,7 +341,7 @@ def error_norm(y: Any, y_full: Any, y_halves: Any, rtol: float, atol: float, xp:
 
 def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, rtol: float,
             atol: float, xp: Any, level: int = 0, max_level: int = 3,
-            pair: Any = None) -> tuple[Any, Any, int]:
+            pair: Any = None, readout: str = "pain_nrs") -> tuple[Any, Any, int]:
     """One macro-step of ``dt`` h with error control by step doubling, per patient (numpy; subsets).
 
     ``step(y, d, p, dt, xp) -> (y1, outputs)`` is the model's step (:func:`ldnsim.system.step`: exponential
@@ -351,6 +351,8 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
     steps, recursively, down to ``max_level`` halvings or one driver sample. Accepted patients keep the full
     step — so where the tolerance is met the result is exactly :func:`ldnsim.simulate`'s.
     Returns (y_new, mean pain over the step, number of refined patient-steps).
+    ``readout``: the step output reported (``pain_nrs``; another model's, e.g. the immune module's stacked
+    ``(P, k)`` outputs, averaged the same way over refined halves).
 
     ``pair(y, d, p, dt, halves=True) -> (y_full, pain, y_two_halves | None)`` (numpy,
     :func:`ldnsim.system.step_pair`), where given, computes the full and the two half steps together with
@@ -367,7 +369,7 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
         d_b = {k: (v[h:] if v.shape[0] == n_s else v) for k, v in d.items()}
     else:
         y_full, o_full = step(y, d, p, dt, xp)
-        pain = o_full["pain_nrs"]
+        pain = o_full[readout]
         if stop:
             return y_full, pain, 0
         h = n_s // 2
@@ -381,9 +383,9 @@ def advance(step: Any, y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: f
         return y_full, pain, 0
     sub_p = {k: (v[bad] if np.ndim(v) else v) for k, v in p.items()}
     y1, pain1, r1 = advance(step, y[bad], {k: v[:, bad] for k, v in d_a.items()}, sub_p, 0.5 * dt, rtol, atol,
-                            xp, level + 1, max_level, pair)
+                            xp, level + 1, max_level, pair, readout)
     y2, pain2, r2 = advance(step, y1, {k: v[:, bad] for k, v in d_b.items()}, sub_p, 0.5 * dt, rtol, atol, xp,
-                            level + 1, max_level, pair)
+                            level + 1, max_level, pair, readout)
     y_full = y_full.copy()
     pain = pain.copy()
     y_full[bad] = y2

@@ -44,7 +44,7 @@ def gpu_available() -> bool:
         return False
 
 
-def _make_level0(step: Any, dt: float, rtol: float, atol: float) -> Any:
+def _make_level0(step: Any, dt: float, rtol: float, atol: float, readout: str = "pain_nrs") -> Any:
     """The jitted bulk of a macro-step: full step, two half steps and the error norm, for every patient."""
     import jax
     import jax.numpy as jnp
@@ -54,11 +54,11 @@ def _make_level0(step: Any, dt: float, rtol: float, atol: float) -> Any:
         y_full, o_full = step(y, d, p, dt, jnp)
         n_s = next(iter(d.values())).shape[0]
         if n_s < 2 or n_s % 2:
-            return y_full, o_full["pain_nrs"], jnp.zeros(y.shape[0])
+            return y_full, o_full[readout], jnp.zeros(y.shape[0])
         h = n_s // 2
         y_a, _ = step(y, {k: v[:h] for k, v in d.items()}, p, 0.5 * dt, jnp)
         y_b, _ = step(y_a, {k: v[h:] for k, v in d.items()}, p, 0.5 * dt, jnp)
-        return y_full, o_full["pain_nrs"], error_norm(y, y_full, y_b, rtol, atol, jnp)
+        return y_full, o_full[readout], error_norm(y, y_full, y_b, rtol, atol, jnp)
 
     return level0
 
@@ -117,10 +117,11 @@ class JaxEngine(Engine):
 
         jax.config.update("jax_enable_x64", True)
         m = problem.model
-        key = (id(m), problem.rtol, problem.atol, m.n_sub, m.dt_h)
+        readout = getattr(m, "readout", "pain_nrs")  # the step output reported (ldnsim.immune: its outputs)
+        key = (id(m), problem.rtol, problem.atol, m.n_sub, m.dt_h, readout)
         fn = self._cache.get(key)
         if fn is None:
-            fn = _make_level0(m.step, m.dt_h, problem.rtol, problem.atol)
+            fn = _make_level0(m.step, m.dt_h, problem.rtol, problem.atol, readout)
             self._cache[key] = fn
         dev = self._device()
         put = partial(jax.device_put, device=dev) if dev is not None else jnp.asarray
@@ -146,8 +147,10 @@ class JaxEngine(Engine):
             sub_p = {k: (np.asarray(v)[bad] if np.ndim(v) else v) for k, v in p.items()}
             d_a = {k: np.asarray(v)[:h, bad] for k, v in d.items()}
             d_b = {k: np.asarray(v)[h:, bad] for k, v in d.items()}
-            y1, p1, r1 = advance(m.step, yb, d_a, sub_p, 0.5 * dt, rtol, atol, np, 1, max_level)
-            y2, p2, r2 = advance(m.step, y1, d_b, sub_p, 0.5 * dt, rtol, atol, np, 1, max_level)
+            y1, p1, r1 = advance(m.step, yb, d_a, sub_p, 0.5 * dt, rtol, atol, np, 1, max_level,
+                                 readout=readout)
+            y2, p2, r2 = advance(m.step, y1, d_b, sub_p, 0.5 * dt, rtol, atol, np, 1, max_level,
+                                 readout=readout)
             y_full[bad] = y2
             pain[bad] = 0.5 * (p1 + p2)
             return y_full, pain, int(bad.size) + r1 + r2
