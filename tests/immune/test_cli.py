@@ -21,7 +21,8 @@ def _run(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("condition, tissue", [("crohns", "mucosal_inflammation"), ("ms", "cns_inflammation")])
+@pytest.mark.parametrize("condition, tissue",
+                         [("crohns", "mucosal_inflammation"), ("ms", "cns_inflammation")])
 def test_immune_condition_json(condition, tissue, tmp_path):
     png = tmp_path / "p.png"
     code, out, err = _run("simulate", "--condition", condition, "--regimen", "naltrexone 4.5 mg nightly",
