@@ -30,6 +30,9 @@ def test_vivitrol_dose_is_never_planned_as_daily_tablets():
     assert any("extended-release injection" in w for w in doc["warnings"])
     assert doc["model"]["available"] is False  # no depot PK: never a tablet stand-in
     assert doc["depot"]["sources"] and doc["depot"]["pain_management"]["evidence"] == "L"
+    # the label is cited by its DailyMed set id (the primary SPL), not an openFDA search URL
+    text = json.dumps(doc)
+    assert "setid=cd11c435-b0f0-4bb9-ae78-60f101f3703f" in text and "api.fda.gov" not in text
 
 
 def test_explicit_forms():
