@@ -134,7 +134,9 @@ def _corrected(span: str, name: Name, score: float) -> Match:
 class Vocabulary:
     """Index of every name (and its joined form: "co-codamol" → "co codamol" and "cocodamol")."""
 
-    def __init__(self, doc: dict):
+    def __init__(self, doc: dict, generated: dict | None = None):
+        """``doc``: ``vocabulary.yaml``; ``generated``: ``vocabulary_unii.yaml`` (brands from the FDA UNII
+        Names list, added only where the hand-built vocabulary has no entry for the name)."""
         self.ingredients: dict[str, dict] = {}
         self.index: dict[str, Name] = {}
         self.conflicts: list[str] = []
@@ -169,6 +171,24 @@ class Vocabulary:
                     region=spec.get("region"),
                     note=spec.get("note"),
                     source=spec.get("source"),
+                ),
+            )
+        for brand, spec in ((generated or {}).get("brands") or {}).items():
+            key = normalise(brand)
+            if not key or key in self.index or key.replace(" ", "") in self.index:
+                continue  # the hand-built entry (with its product form and source) wins
+            ings = tuple(spec.get("in") or ())
+            uniis = ", ".join(f"{u} ({d})" for u, d in zip(spec.get("unii") or [], spec.get("display") or [],
+                                                           strict=False))
+            self._add(
+                brand,
+                Name(
+                    brand,
+                    "brand",
+                    ings,
+                    source="FDA UNII Names list",
+                    note=f"brand name from the FDA UNII Names list (UNII {uniis}); the source names the "
+                    "substance, not the product's release form",
                 ),
             )
         self.max_len = max(len(k.split()) for k in self.index)
@@ -375,4 +395,4 @@ def vocabulary() -> Vocabulary:
     """The shipped vocabulary (cached)."""
     from ._doccache import cached_doc
 
-    return Vocabulary(cached_doc("clinical/vocabulary.yaml"))
+    return Vocabulary(cached_doc("clinical/vocabulary.yaml"), cached_doc("clinical/vocabulary_unii.yaml"))

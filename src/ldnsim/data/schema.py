@@ -333,6 +333,30 @@ class VocabularyFile(Strict):
         return self
 
 
+class UniiBrand(Strict):
+    """A brand of ``clinical/vocabulary_unii.yaml``: its ingredient, UNII codes and display names."""
+
+    ingredients: list[str] = Field(alias="in", min_length=1)
+    unii: list[str] = Field(min_length=1)
+    display: list[str] = Field(min_length=1)
+
+
+class VocabularyUniiFile(Strict):
+    """``clinical/vocabulary_unii.yaml``: opioid brand names generated from the FDA UNII Names list
+    (``scripts/build_unii_opioid_brands.py``), with the source's provenance and every skipped name."""
+
+    source: dict[str, Any]
+    brands: dict[str, UniiBrand]
+    skipped: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _provenance(self) -> VocabularyUniiFile:
+        missing = {"cite", "url", "copy", "sha256", "rows", "generated_by"} - set(self.source)
+        if missing:
+            raise ValueError(f"source lacks {sorted(missing)}")
+        return self
+
+
 class AcutePainStep(Strict):
     """One step of ``ldnsim acute-pain``: title, action, why, grade and source ids (rules.yaml)."""
 
@@ -443,6 +467,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "clinical/titration.yaml": TitrationFile,
     "clinical/washout.yaml": WashoutFile,
     "clinical/vocabulary.yaml": VocabularyFile,
+    "clinical/vocabulary_unii.yaml": VocabularyUniiFile,
     "clinical/acute_pain.yaml": AcutePainFile,
     "clinical/dxm.yaml": DxmFile,
     "receptors.yaml": ReceptorsFile,
