@@ -130,6 +130,24 @@ def test_simulate(regimen, days, dt_h, n_sub):
         assert bool(ds["pain_nrs"].notnull().all())
 
 
+@_settings(25)
+@given(
+    st.one_of(st.sampled_from(MEDS), ANY),
+    st.sampled_from([1, 2, 0, -1, float("nan"), float("inf"), 1e9, "3"]),
+    st.one_of(st.sampled_from(["crohns", "ms", "Crohn's disease", "fibromyalgia", "uc"]), ANY),
+    st.sampled_from([1, 2, 0, -1, 10**9, 2.5, True]),
+    st.one_of(st.none(), st.sampled_from([0, 7, -1, 2**64]), ANY),
+    st.one_of(st.none(), st.sampled_from([{"k_gut": float("nan")}, {"n_gut": -1}, {"x": 1}, {"K_up": [1, 2]}]),
+              ANY),
+)
+def test_simulate_immune(regimen, days, condition, n_patients, seed, params):
+    from ldnsim.immune import OUTPUT_NAMES, simulate_immune
+
+    ds = _call(simulate_immune, regimen, days, condition, n_patients=n_patients, seed=seed, params=params)
+    if ds is not None:
+        assert all(bool(ds[k].notnull().all()) for k in OUTPUT_NAMES)
+
+
 @_settings(150)
 @given(
     st.one_of(

@@ -22,8 +22,8 @@ from ._run import ENGINES, run
 __all__ = ["simulate_immune", "MAX_DAYS", "MAX_PATIENT_DAYS"]
 
 MAX_DAYS = 3653  # ten years
-#: patients × days held in memory (each with the outputs below): ~0.5 GB at the limit
-MAX_PATIENT_DAYS = 7_000_000
+#: patients × days held in memory (9 outputs each, float64): ~0.15 GB at the limit
+MAX_PATIENT_DAYS = 2_000_000
 
 _ATTRS: dict[str, dict[str, str]] = {
     "ogfr_occupancy": {"units": "fraction 0-1", "long_name": "OGFr occupancy by naltrexone + 6β-naltrexol "
