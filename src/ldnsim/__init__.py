@@ -38,6 +38,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "simulate_pk": ("ldnsim.pk", "simulate_pk"),
     "load_drug": ("ldnsim.pk", "load_drug"),
     "sample_population": ("ldnsim.population", "sample_population"),
+    "simulate_immune": ("ldnsim.immune", "simulate_immune"),
     # virtual trials
     "trial": ("ldnsim.trials.run", "run_trial"),
     "load_design": ("ldnsim.trials.design", "load_design"),
@@ -51,6 +52,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # exchange
     "export_sbml": ("ldnsim.sbml", "export_sbml"),
     "full_model_spec": ("ldnsim.sbml", "full_model_spec"),
+    "immune_model_spec": ("ldnsim.sbml", "immune_model_spec"),
 }
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "simulate_pk",
     "load_drug",
     "sample_population",
+    "simulate_immune",
     "trial",
     "load_design",
     "check",
@@ -78,6 +81,7 @@ __all__ = [
     "compound",
     "export_sbml",
     "full_model_spec",
+    "immune_model_spec",
 ]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use
@@ -88,10 +92,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from .clinical.restart import plan_restart as restart
     from .clinical.screen import screen as check
     from .clinical.titrate import plan_titration as titrate
+    from .immune import simulate_immune
     from .pk import load_drug, simulate_pk
     from .population import sample_population
     from .regimen import Regimen
-    from .sbml import export_sbml, full_model_spec
+    from .sbml import export_sbml, full_model_spec, immune_model_spec
     from .simulate import simulate
     from .trials.design import load_design
     from .trials.run import run_trial as trial

@@ -137,8 +137,8 @@ def test_simulate(regimen, days, dt_h, n_sub):
     st.one_of(st.sampled_from(["crohns", "ms", "Crohn's disease", "fibromyalgia", "uc"]), ANY),
     st.sampled_from([1, 2, 0, -1, 10**9, 2.5, True]),
     st.one_of(st.none(), st.sampled_from([0, 7, -1, 2**64]), ANY),
-    st.one_of(st.none(), st.sampled_from([{"k_gut": float("nan")}, {"n_gut": -1}, {"x": 1}, {"K_up": [1, 2]}]),
-              ANY),
+    st.one_of(st.none(),
+              st.sampled_from([{"k_gut": float("nan")}, {"n_gut": -1}, {"x": 1}, {"K_up": [1, 2]}]), ANY),
 )
 def test_simulate_immune(regimen, days, condition, n_patients, seed, params):
     from ldnsim.immune import OUTPUT_NAMES, simulate_immune
