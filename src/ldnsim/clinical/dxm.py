@@ -22,6 +22,7 @@ from typing import Any
 from ..data import value_of
 from ._doccache import cached_doc
 from .rules import RANK, rules, source_list
+from .screened import Finding, ScreenedMedication
 
 __all__ = ["daily_dose_mg", "apply_dxm_rules", "dxm_data"]
 
@@ -62,46 +63,39 @@ def daily_dose_mg(text: str) -> tuple[float | None, str]:
     return mg, _NO_FREQUENCY
 
 
-def _finding(rule: str, matched: str, detail: str) -> dict[str, Any]:
-    return {
-        "ingredient": "dextromethorphan",
-        "rule": rule,
-        "atc": [],
-        "matched": matched,
-        "severity": rules()[rule]["severity"],
-        "detail": detail,
-    }
+def _finding(rule: str, matched: str, detail: str) -> Finding:
+    return Finding("dextromethorphan", rule, [], matched, severity=rules()[rule]["severity"], detail=detail)
 
 
-def apply_dxm_rules(meds: list[dict[str, Any]], *, cyp2d6: str | None = None) -> list[dict[str, Any]]:
+def apply_dxm_rules(meds: list[ScreenedMedication], *, cyp2d6: str | None = None) -> list[Finding]:
     """Add DXM findings to the screened entries ``meds`` (in place); returns the findings added."""
     d = dxm_data()
     ceiling = float(value_of(d["daily_ceiling"]))
     ceiling_cite = str(d["daily_ceiling"]["source"][0]["cite"]).split(":")[0]
     sets = {k: set(d[k]) for k in ("maoi", "serotonergic", "cyp2d6_inhibitors", "qt")}
-    added: list[dict[str, Any]] = []
-    dxm_meds = [m for m in meds if "dextromethorphan" in m["ingredients"]]
+    added: list[Finding] = []
+    dxm_meds = [m for m in meds if "dextromethorphan" in m.ingredients]
     for m in dxm_meds:
-        own = set(m["ingredients"]) - {"dextromethorphan"}
-        others = {i: o["input"] for o in meds if o is not m for i in o["ingredients"]}
-        new: list[dict[str, Any]] = []
-        mg, how = daily_dose_mg(m["input"])
+        own = set(m.ingredients) - {"dextromethorphan"}
+        others = {i: o.input for o in meds if o is not m for i in o.ingredients}
+        new: list[Finding] = []
+        mg, how = daily_dose_mg(m.input)
         if mg is not None and mg > ceiling:
             new.append(
-                _finding("dxm_dose_ceiling", m["input"], f"{mg:g} mg/day ({how}) > {ceiling:g} mg/day")
+                _finding("dxm_dose_ceiling", m.input, f"{mg:g} mg/day ({how}) > {ceiling:g} mg/day")
             )
         elif mg is None or how == _NO_FREQUENCY:
             # the daily total is a guess (a bare "DXM 30 mg" may be taken every 4 h): say the ceiling
             # was not checked rather than let the entry read as within it
-            m["notes"].append(
+            m.notes.append(
                 f"DXM: {'no dose' if mg is None else 'no dosing frequency'} given, so the daily total "
                 f"could not be checked against the {ceiling:g} mg/day ceiling ({ceiling_cite}); "
                 "give the dose and how often it is taken."
             )
         if "quinidine" in own:
-            new.append(_finding("dxm_quinidine_qt", m["input"], "fixed combination with quinidine"))
+            new.append(_finding("dxm_quinidine_qt", m.input, "fixed combination with quinidine"))
         if "bupropion" in own:
-            new.append(_finding("dxm_bupropion", m["input"], "fixed combination with bupropion"))
+            new.append(_finding("dxm_bupropion", m.input, "fixed combination with bupropion"))
         for ing, where in sorted(others.items()):
             if ing in sets["maoi"]:
                 new.append(_finding("dxm_maoi", where, f"MAO inhibitor {ing} ({where!r})"))
@@ -113,19 +107,17 @@ def apply_dxm_rules(meds: list[dict[str, Any]], *, cyp2d6: str | None = None) ->
             new.append(_finding("dxm_cyp2d6", "patient", "CYP2D6 poor metaboliser (patient context)"))
         if not new:
             continue
-        m["findings"].extend(new)
-        m["notes"].extend(f"DXM: {f['detail']} — {rules()[f['rule']]['summary']}" for f in new)
-        top = max(new, key=lambda f: RANK[f["severity"]])
-        if RANK[top["severity"]] > RANK[m["severity"]]:
-            r = rules()[top["rule"]]
-            m.update(
-                severity=top["severity"],
-                rule=top["rule"],
-                summary=r["summary"],
-                mechanism=" ".join(str(r["mechanism"]).split()),
-                management=" ".join(str(r["management"]).split()),
-                evidence=r["evidence"],
-                sources=source_list(r.get("sources") or []),
-            )
+        m.findings.extend(new)
+        m.notes.extend(f"DXM: {f.detail} — {rules()[f.rule]['summary']}" for f in new)
+        top = max(new, key=lambda f: RANK[str(f.severity)])
+        if RANK[str(top.severity)] > RANK[m.severity]:
+            r = rules()[top.rule]
+            m.severity = str(top.severity)
+            m.rule = top.rule
+            m.summary = r["summary"]
+            m.mechanism = " ".join(str(r["mechanism"]).split())
+            m.management = " ".join(str(r["management"]).split())
+            m.evidence = r["evidence"]
+            m.sources = source_list(r.get("sources") or [])
         added.extend(new)
     return added

@@ -26,7 +26,8 @@ from .formulation import Cue, pk_formulation
 from .hold import _iso
 from .patient import Patient, patient
 from .rules import DISCLAIMER
-from .screen import screen_entry
+from .screen import screen_medication
+from .screened import Finding, ScreenedMedication
 from .when import date_warnings, day_text, first_dose_at_clock, parse_clock, parse_time, when_text
 
 __all__ = [
@@ -104,9 +105,9 @@ class OpioidRead:
     """Stage 1: what the opioid text is (screen result, main finding, product form, label category)."""
 
     text: str
-    screen: dict[str, Any]
-    main: dict[str, Any]
-    critical: tuple[dict[str, Any], ...]
+    screen: ScreenedMedication
+    main: Finding
+    critical: tuple[Finding, ...]
     cue: Cue
     category: str
 
@@ -138,7 +139,7 @@ class RestartPlan:
         scr = self.opioid.screen
         return {
             "opioid": self.opioid.text,
-            "ingredients": scr["ingredients"],
+            "ingredients": scr.ingredients,
             "category": self.opioid.category,
             "formulation": {**self.opioid.cue.to_dict(), "pk": self.model.pk},
             "last_dose": _iso(self.last_dose),
@@ -149,10 +150,10 @@ class RestartPlan:
             "label_rule": self.label,
             "model": self.model.detail,
             "screen": {
-                "severity": scr["severity"],
-                "summary": scr["summary"],
-                "evidence": scr["evidence"],
-                "sources": scr["sources"],
+                "severity": scr.severity,
+                "summary": scr.summary,
+                "evidence": scr.evidence,
+                "sources": scr.sources,
             },
             "notes": self.notes,
             "disclaimer": DISCLAIMER,
@@ -163,18 +164,18 @@ def read_opioid(opioid: str) -> OpioidRead:
     """Screen the opioid text; InputError unless it is an opioid that conflicts with LDN."""
     if not isinstance(opioid, str) or not opioid.strip():
         raise InputError("opioid", "is required", accepted="an opioid as written, e.g. 'oxycodone 10 mg q6h'")
-    scr = screen_entry(opioid)
-    if scr["severity"] != "critical":
+    scr = screen_medication(opioid)
+    if scr.severity != "critical":
         raise InputError(
             "opioid",
             f"not recognised as an opioid that conflicts with LDN (screened as "
-            f"{scr['severity']}: {', '.join(scr['ingredients']) or 'not recognised'})",
+            f"{scr.severity}: {', '.join(scr.ingredients) or 'not recognised'})",
             value=opioid,
             accepted="an opioid, e.g. 'oxycodone 10 mg q6h', 'methadone 40 mg daily', 'Butrans 10 mcg/h'",
         )
-    crit = tuple(f for f in scr["findings"] if f["severity"] == "critical")
-    cue = Cue(**scr["formulation_detail"])
-    cat = label_category(crit[0]["rule"], scr["formulation"] or "short")
+    crit = tuple(f for f in scr.findings if f.severity == "critical")
+    cue = Cue(**(scr.formulation_detail or {}))
+    cat = label_category(crit[0].rule, scr.formulation or "short")
     return OpioidRead(opioid, scr, crit[0], crit, cue, cat)
 
 
@@ -201,14 +202,14 @@ def model_stage(
     if not (0 < days <= 3650):
         raise InputError("course_days", "out of range", accepted="> 0 and ≤ 3650 days", value=course_days)
     cue = op.cue
-    interval, given = parse_interval_h(op.text, op.screen["formulation"] or "short")
+    interval, given = parse_interval_h(op.text, op.screen.formulation or "short")
     model: dict[str, Any] = {
         "threshold": thr,
         "percentile": pct,
         "n_patients": n,
         "seed": seed,
         "site": "mu_agonist",
-        "ingredient": op.main["ingredient"],
+        "ingredient": op.main.ingredient,
         "interval_h": interval,
         "interval_from_sig": given,
         "course_days": days,
@@ -222,7 +223,7 @@ def model_stage(
         from ..pk import known_drugs, load_drug
         from ..regimen import DoseEvent
 
-        drug = op.main["ingredient"]
+        drug = op.main.ingredient
         if drug not in set(known_drugs()):
             raise ModelUnavailable(f"no PK file for {drug!r} (known: {', '.join(sorted(known_drugs()))})")
         from .screen import _dose_mg
@@ -311,7 +312,7 @@ def _notes(op: OpioidRead, m: RestartModel, interval_given: tuple[float, bool]) 
         notes.insert(
             1,
             f"No dosing interval in the text: the model assumed one dose every {interval:g} h (ldnsim's "
-            f"default for {op.screen['formulation'] or 'short'}-acting products, assumed, not sourced); give "
+            f"default for {op.screen.formulation or 'short'}-acting products, assumed, not sourced); give "
             "the frequency (e.g. 'q4h') so the model uses the patient's own.",
         )
     if cue.kind == "depot":
@@ -321,7 +322,7 @@ def _notes(op: OpioidRead, m: RestartModel, interval_given: tuple[float, bool]) 
             "neither the label rule (written for tablets and patches) nor the model covers this — the "
             "interval is likely much longer; seek specialist advice.",
         )
-    if any(f["rule"] == "possible_opioid" for f in op.critical):
+    if any(f.rule == "possible_opioid" for f in op.critical):
         notes.insert(0, "The opioid name was an uncertain spelling match; confirm it.")
     return notes
 
@@ -367,7 +368,7 @@ def decide(
                 f"{when_text(floor)}, and only after specialist review."
             ),
             "why": (
-                f"No date is given: {op.cue.label} products release {', '.join(op.screen['ingredients'])} "
+                f"No date is given: {op.cue.label} products release {', '.join(op.screen.ingredients)} "
                 "for weeks to months after the last injection, and neither the label rule (written for "
                 f"tablets and patches) nor ldnsim's model covers them. Not before {_iso(floor)} (the label "
                 "interval), and only after specialist review (e.g. measured levels or a naloxone challenge)."
@@ -423,7 +424,7 @@ def restart_plan(
     label = _label_rows(load_yaml("clinical/washout.yaml"), op.category)
     m = model_stage(op, pt, course_days=course_days, seed=seed, n_patients=n_patients)
     rec = decide(op, t_last, label, m, clock)
-    notes = _notes(op, m, parse_interval_h(op.text, op.screen["formulation"] or "short"))
+    notes = _notes(op, m, parse_interval_h(op.text, op.screen.formulation or "short"))
     return RestartPlan(op, t_last, pt, label, m, rec, notes, warnings)
 
 

@@ -14,9 +14,10 @@ from typing import Any
 from ..errors import InputError
 from .formulation import detect_formulation
 from .rules import DISCLAIMER, RANK, max_severity, rules, source_list
+from .screened import Finding, ScreenedMedication, Screening
 from .vocabulary import Match, normalise, vocabulary
 
-__all__ = ["screen_entry", "screen", "detect_acting"]
+__all__ = ["screen_entry", "screen", "screen_medication", "screen_list", "detect_acting"]
 
 _MASS = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|µg|ug|g)\b", re.I)
 def _dose_mg(text: str, *, bare: bool = True) -> float | None:
@@ -68,7 +69,13 @@ def detect_acting(text: str, matches: list[Match]) -> str:
 
 
 def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
-    """Screen one entry; returns the per-medication JSON object of ``ldnsim check``."""
+    """Screen one entry; returns the per-medication JSON object of ``ldnsim check``
+    (:func:`screen_medication` rendered)."""
+    return screen_medication(text, source=source).to_dict()
+
+
+def screen_medication(text: str, *, source: str = "text") -> ScreenedMedication:
+    """Screen one entry (typed result; see :mod:`ldnsim.clinical.screened`)."""
     if not isinstance(text, str) or not text.strip():
         raise InputError(
             "medications",
@@ -80,7 +87,7 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
     rb = rules()
     matches, leftovers = voc.match(text, rb)
     leftovers = [t for t in leftovers if t not in NEGATIONS]
-    findings: list[dict] = []
+    findings: list[Finding] = []
     notes: list[str] = []
     dose = _dose_mg(text)
     matches, negated = _drop_negated(text, matches)
@@ -98,53 +105,32 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
         if m.how == "uncertain":
             candidates.extend(m.candidates)
             findings.append(
-                {
-                    "ingredient": f"unidentified '{m.span}'",
-                    "rule": "unknown",
-                    "atc": [],
-                    "matched": m.span,
-                    "uncertain": True,
-                    "candidates": m.candidates,
-                }
+                Finding(f"unidentified '{m.span}'", "unknown", [], m.span, uncertain=True,
+                        candidates=m.candidates)
             )
             continue
         if m.how == "possible":
-            findings.append(
-                {
-                    "ingredient": m.name.ingredients[0] if m.name.ingredients else m.name.text,
-                    "rule": "possible_opioid",
-                    "atc": [],
-                    "matched": m.span,
-                    "uncertain": True,
-                }
-            )
+            ing = m.name.ingredients[0] if m.name.ingredients else m.name.text
+            findings.append(Finding(ing, "possible_opioid", [], m.span, uncertain=True))
             continue
         if m.name.family:
-            findings.append(
-                {
-                    "ingredient": "/".join(m.name.ingredients),
-                    "rule": "brand_family",
-                    "atc": [],
-                    "matched": m.span,
-                    "uncertain": True,
-                }
-            )
+            findings.append(Finding("/".join(m.name.ingredients), "brand_family", [], m.span, uncertain=True))
             continue
         for ing in m.name.ingredients:
             rule = voc.rule_of(ing)
             if ing == "naltrexone" and (m.name.duplicate or (dose is not None and dose >= 25.0)):
                 rule = "naltrexone_duplicate"
-            findings.append({"ingredient": ing, "rule": rule, "atc": voc.atc_of(ing), "matched": m.span})
+            findings.append(Finding(ing, rule, voc.atc_of(ing), m.span))
     # one finding per ingredient (the most severe)
-    by_ing: dict[str, dict] = {}
+    by_ing: dict[str, Finding] = {}
     for f in findings:
-        old = by_ing.get(f["ingredient"])
-        if old is None or RANK[rb[f["rule"]]["severity"]] > RANK[rb[old["rule"]]["severity"]]:
-            by_ing[f["ingredient"]] = f
+        old = by_ing.get(f.ingredient)
+        if old is None or RANK[rb[f.rule]["severity"]] > RANK[rb[old.rule]["severity"]]:
+            by_ing[f.ingredient] = f
     findings = list(by_ing.values())
     for f in findings:
-        f["severity"] = rb[f["rule"]]["severity"]
-    recognised = any(f["rule"] != "unknown" for f in findings)
+        f.severity = rb[f.rule]["severity"]
+    recognised = any(f.rule != "unknown" for f in findings)
     sev_neg = not findings and bool(negated) and not leftovers
     if leftovers:
         notes.append(
@@ -152,37 +138,37 @@ def screen_entry(text: str, *, source: str = "text") -> dict[str, Any]:
             + ", ".join(repr(t) for t in leftovers)
             + (" — the entry is only partly recognised" if recognised else "")
         )
-    sev = max_severity([f["severity"] for f in findings]) if findings else "unknown"
+    sev = max_severity([str(f.severity) for f in findings]) if findings else "unknown"
     governing_rule = "unknown"
     if sev_neg:
         sev, governing_rule = "none", "negated_opioid"
     elif findings:
-        governing = max(findings, key=lambda f: RANK[f["severity"]])
-        governing_rule = governing["rule"]
+        governing = max(findings, key=lambda f: RANK[str(f.severity)])
+        governing_rule = governing.rule
     if leftovers and RANK[sev] < RANK["unknown"]:
         sev = "unknown"
         governing_rule = "unknown"
     r = rb[governing_rule]
-    ingredients = [f["ingredient"] for f in findings if f["rule"] != "unknown"]
+    ingredients = [f.ingredient for f in findings if f.rule != "unknown"]
     cue = detect_formulation(text, matches) if recognised else None
-    return {
-        "input": text,
-        "source": source,
-        "recognised": recognised,
-        "ingredients": ingredients,
-        "severity": sev,
-        "summary": r["summary"],
-        "mechanism": " ".join(str(r["mechanism"]).split()),
-        "management": " ".join(str(r["management"]).split()),
-        "evidence": r["evidence"],
-        "rule": governing_rule,
-        "sources": source_list(r.get("sources") or []),
-        "findings": findings,
-        "formulation": cue.acting if cue else None,
-        "formulation_detail": cue.to_dict() if cue else None,
-        "notes": notes,
-        "candidates": candidates,
-    }
+    return ScreenedMedication(
+        input=text,
+        source=source,
+        recognised=recognised,
+        ingredients=ingredients,
+        severity=sev,
+        summary=r["summary"],
+        mechanism=" ".join(str(r["mechanism"]).split()),
+        management=" ".join(str(r["management"]).split()),
+        evidence=r["evidence"],
+        rule=governing_rule,
+        sources=source_list(r.get("sources") or []),
+        findings=findings,
+        formulation=cue.acting if cue else None,
+        formulation_detail=cue.to_dict() if cue else None,
+        notes=notes,
+        candidates=candidates,
+    )
 
 
 _SPLIT = re.compile(r"[;\n\r]+|,(?!\d{3}(?!\d))|\s+(?:\+|&|and also)\s+(?=[A-Za-z])")
@@ -216,18 +202,24 @@ MAX_ENTRY_CHARS = 10_000  # a medication entry as written is < 300 characters
 
 
 def screen(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = None) -> dict[str, Any]:
-    """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document.
+    """Screen a list of entries (strings, or ``(text, source)`` pairs) → the ``ldnsim check`` document
+    (:func:`screen_list` rendered).
 
     List-level rules run after the entries: dextromethorphan's dose ceiling, MAOI/serotonergic/CYP2D6
     combinations (``cyp2d6`` = the patient's phenotype, e.g. "pm"), see :mod:`ldnsim.clinical.dxm`.
     """
+    return screen_list(entries, cyp2d6=cyp2d6).to_dict()
+
+
+def screen_list(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = None) -> Screening:
+    """Screen a list of entries (typed result; see :func:`screen` and :mod:`ldnsim.clinical.screened`)."""
     if not entries:
         raise InputError(
             "medications", "the medication list is empty", accepted="one or more medication entries"
         )
     if isinstance(entries, str | bytes) or not hasattr(entries, "__iter__"):
         raise InputError("medications", "must be a list of entries", accepted="a list of strings")
-    meds = []
+    meds: list[ScreenedMedication] = []
     for i, e in enumerate(entries):
         pair = isinstance(e, tuple | list) and len(e) == 2 and all(isinstance(x, str) for x in e)
         ok = isinstance(e, str) or pair
@@ -240,20 +232,18 @@ def screen(entries: list[str] | list[tuple[str, str]], *, cyp2d6: str | None = N
             )
         parts = split_entry(text) if src == "text" else [text]
         for part in parts:
-            med = screen_entry(part, source=src)
+            med = screen_medication(part, source=src)
             if len(parts) > 1:
-                med["split_from"] = text
-                med["notes"].insert(0, f"one item of the list {text!r} (each item screened separately)")
+                med.split_from = text
+                med.notes.insert(0, f"one item of the list {text!r} (each item screened separately)")
             meds.append(med)
     from .dxm import apply_dxm_rules
 
     apply_dxm_rules(meds, cyp2d6=cyp2d6)
-    highest = max_severity([m["severity"] for m in meds])
-    counts = {s: sum(m["severity"] == s for m in meds) for s in RANK}
-    return {
-        "medications": meds,
-        "highest_severity": highest,
-        "counts": counts,
-        "severity_order": list(RANK),
-        "disclaimer": DISCLAIMER,
-    }
+    return Screening(
+        medications=meds,
+        highest_severity=max_severity([m.severity for m in meds]),
+        counts={s: sum(m.severity == s for m in meds) for s in RANK},
+        severity_order=list(RANK),
+        disclaimer=DISCLAIMER,
+    )
