@@ -17,7 +17,12 @@ def test_presets_load_and_carry_published_block(name):
     d = load_design(name)
     assert d.name == name
     assert d.published and d.published["citation"]
-    assert d.published.get("tolerance")
+    pub = d.published
+    if d.role == "context":  # shown beside the simulation, never judged: no tolerance on purpose
+        assert not pub.get("tolerance") and pub.get("arms")
+    else:  # something the comparison can judge: arm tolerances, contrasts with a CI, or directions
+        assert pub.get("tolerance") or any(c.get("ci95") for c in pub.get("contrasts") or []) \
+            or pub.get("directions")
 
 
 def test_json_schema_exports():

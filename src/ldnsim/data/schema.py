@@ -483,6 +483,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     # full schemas in the layers that own them (ldnsim.pk.parse_drug, ldnsim.trials.design.TrialDesign)
     "drugs/*.yaml": ParameterTree,
     "trials/*.yaml": ParameterTree,
+    # the disease readouts (ldnsim.trials.disease): parameter entries here, the shape by their readers
+    "disease/*.yaml": ParameterTree,
 }
 
 

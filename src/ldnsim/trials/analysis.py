@@ -23,7 +23,18 @@ from .results import ArmResult, ContrastResult, ReplicateContrast, ReplicatesSum
 
 __all__ = ["Analysis", "analyse", "arm_result", "analysed_mask", "BINARY_KINDS", "EFFECT_SIZE_KINDS"]
 
-BINARY_KINDS = ("responder", "composite_responder")
+BINARY_KINDS = (
+    "responder",
+    "composite_responder",
+    "cdai_response",
+    "cdai_remission",
+    "endoscopic_response",
+    "endoscopic_remission",
+    "pcdai_response",
+    "pcdai_remission",
+)
+#: continuous kinds where a fall is the improvement (the rest: a rise is)
+_LOWER_IS_BETTER = ("change", "cdai_change", "pcdai_change")
 #: endpoint kinds that are standardised effect sizes of a contrast (computed from a base endpoint)
 EFFECT_SIZE_KINDS = ("cohens_d", "cohens_dz")
 
@@ -140,8 +151,12 @@ def _contrast(
 
 def _favourable(design: TrialDesign, endpoint: str) -> int:
     ep = design.endpoint(endpoint)
-    kind = design.endpoint(ep.of).kind if ep.kind in EFFECT_SIZE_KINDS and ep.of else ep.kind
-    return -1 if kind == "change" else 1
+    base = design.endpoint(ep.of) if ep.kind in EFFECT_SIZE_KINDS and ep.of else ep
+    if base.kind in ("qol_score", "qol_change") and base.measure:
+        from .disease.ms import better_sign
+
+        return better_sign(base.measure)
+    return -1 if base.kind in _LOWER_IS_BETTER else 1
 
 
 def analysed_mask(design: TrialDesign, table: EndpointTable) -> np.ndarray:

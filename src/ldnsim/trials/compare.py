@@ -41,20 +41,33 @@ def compare(res: TrialResult) -> list[Comparison]:
     for arm, vals in (pub.get("arms") or {}).items():
         for key, pv in vals.items():
             sim = _arm_value(res, arm, key)
+            t = tol.get(f"{arm}.{key}", tol.get(key))  # a per-arm tolerance wins over the endpoint's
             out.append(
                 Comparison(
                     quantity=f"{arm}.{key}",
                     published=pv,
                     simulated=sim,
-                    tolerance=tol.get(key),
-                    within=_within(sim, pv, tol.get(key)),
+                    tolerance=t,
+                    within=_within(sim, pv, t),
                 )
             )
+    for arm, dirs in (pub.get("directions") or {}).items():
+        for key, word in dirs.items():
+            out.append(_compare_direction(res, arm, key, word))
     for c in pub.get("contrasts") or []:
         out += _compare_contrast(res.replicates, c)
     if "ed50_mg" in pub:
         out.append(_compare_ed50(res.dose_finding, pub["ed50_mg"], tol.get("ed50_mg")))
     return out
+
+
+def _compare_direction(res: TrialResult, arm: str, key: str, word: str) -> Comparison:
+    """A published direction only (``increase``/``decrease``): does the simulated mean change have that sign?"""
+    sim = _arm_value(res, arm, key)
+    want = {"increase": 1.0, "decrease": -1.0}.get(str(word))
+    within = None if sim is None or want is None else bool(sim * want > 0)
+    return Comparison(quantity=f"{arm}.{key}", published=word, simulated=sim, tolerance=None, within=within,
+                      kind="direction")
 
 
 def _compare_contrast(rep: ReplicatesSummary, c: dict[str, Any]) -> list[Comparison]:

@@ -39,7 +39,18 @@ PRESETS = {
     "younger2013": "younger2013.yaml",
     "bruun-plesner2020": "bruun-plesner2020.yaml",
     "bruun2024": "bruun2024.yaml",  # role: validation (not calibrated against)
+    "smith2011": "smith2011.yaml",  # Crohn's disease RCT (calibration of the CDAI readout)
+    "lie2018": "lie2018.yaml",  # IBD open label (context, not calibration)
+    "crohns-placebo-reference": "crohns-placebo-reference.yaml",  # meta-analytic placebo rates
+    "cree2010": "cree2010.yaml",  # MS crossover (calibration of the QoL readout)
+    "gironi2008": "gironi2008.yaml",  # PPMS open label (direction only: validation)
 }
+
+#: endpoint kinds of the pain model (diary of 0-10 pain); the disease kinds are in
+#: :data:`ldnsim.trials.disease.DISEASE_ENDPOINT_KINDS`
+PAIN_ENDPOINT_KINDS = ("pct_reduction", "change", "responder", "composite_responder")
+#: continuous endpoint kinds (an effect size can standardise them)
+CONTINUOUS_KINDS = ("pct_reduction", "change", "cdai_change", "pcdai_change", "qol_score", "qol_change")
 
 
 class _Strict(BaseModel):
@@ -101,10 +112,25 @@ class Endpoint(_Strict):
     baseline: ``phase`` (default) — the ``baseline_phase``; ``per_period`` — a new baseline for each
       treated phase: the untreated phase (run-in or washout) just before it (crossovers with a baseline
       each period).
+
+    Crohn's disease (condition ``crohns``; values at the last day of the treatment's phase, baseline = the
+    entry visit, or the end of ``baseline_phase`` when the sequence has one):
+      cdai_response — CDAI fall ≥ ``threshold_points`` (default 70; 100 for CDAI-100);
+      cdai_remission — CDAI < ``threshold_points`` (default 150); cdai_change — CDAI change (points);
+      endoscopic_response — CDEIS fall ≥ ``threshold_points`` (default 5); endoscopic_remission — CDEIS <
+      ``threshold_points`` (default 6); pcdai_response — PCDAI fall ≥ ``threshold_points`` (default 12.5);
+      pcdai_remission — PCDAI ≤ ``threshold_points`` (default 10); pcdai_change — PCDAI change.
+    Multiple sclerosis (condition ``ms``; ``measure`` one of sf36_mcs, sf36_pcs, mhi, pain_effects,
+      perceived_deficits, spasticity, fatigue): qol_score — the score at the end of the phase (crossovers
+      compare periods); qol_change — score change from baseline (points; the measure's own direction).
     """
 
     name: str = Field(min_length=1)
-    kind: Literal["pct_reduction", "change", "responder", "composite_responder", "cohens_d", "cohens_dz"]
+    kind: Literal[
+        "pct_reduction", "change", "responder", "composite_responder", "cohens_d", "cohens_dz",
+        "cdai_response", "cdai_remission", "cdai_change", "endoscopic_response", "endoscopic_remission",
+        "pcdai_response", "pcdai_remission", "pcdai_change", "qol_score", "qol_change",
+    ]
     baseline_phase: str = "baseline"
     baseline: Literal["phase", "per_period"] = "phase"
     of: str | None = None
@@ -115,6 +141,8 @@ class Endpoint(_Strict):
     window_days: int = Field(default=14, ge=3, le=365)
     alpha: float = Field(default=0.05, gt=0, lt=1)
     secondary: Literal["any", "all"] | None = None
+    threshold_points: float | None = Field(default=None, gt=0, le=600)
+    measure: str | None = None
 
 
 class Contrast(_Strict):
@@ -131,6 +159,8 @@ class Inclusion(_Strict):
     screening_pain_min: float = Field(default=0.0, ge=0, le=10, description="on the 0–10 NRS")
     screening_pain_max: float = Field(default=10.0, ge=0, le=10)
     max_screened_per_enrolled: int = Field(default=50, ge=1, le=10000)
+    score_min: float | None = Field(default=None, ge=0, le=600, description="disease index at entry (CDAI/PCDAI)")
+    score_max: float | None = Field(default=None, ge=0, le=600)
 
 
 class PopulationSpec(_Strict):
@@ -187,7 +217,7 @@ class TrialDesign(_Strict):
 
     name: str = Field(min_length=1)
     title: str = ""
-    role: Literal["calibration", "validation", "example"] | None = None
+    role: Literal["calibration", "validation", "context", "example"] | None = None
     condition: str = "fibromyalgia"
     type: Literal["parallel", "crossover", "fixed-order", "open-label", "up-and-down"]
     blinding: Literal["double", "single", "open"] = "double"
@@ -217,6 +247,14 @@ class TrialDesign(_Strict):
         if v is not None:
             check_tree(v, "published", max_depth=16)  # InputError is a ValueError: pydantic reports it
         return v
+
+    @field_validator("condition")
+    @classmethod
+    def _covered(cls, v: str) -> str:
+        """A condition no model covers is refused here (never run on the pain model)."""
+        from .disease.registry import check_condition
+
+        return check_condition(v, "condition")
 
     @field_validator("treatments")
     @classmethod
@@ -249,7 +287,7 @@ class TrialDesign(_Strict):
         for i, ep in enumerate(self.endpoints):
             self._check_endpoint(i, ep)
             for seq in self.sequences:
-                if ep.baseline == "per_period":
+                if ep.baseline == "per_period" or ep.kind not in PAIN_ENDPOINT_KINDS:
                     continue
                 if ep.baseline_phase not in {p.name for p in seq.phases}:
                     raise _RefError(
@@ -310,7 +348,8 @@ class TrialDesign(_Strict):
                 raise _RefError(f"population.conditions.{k}", f"unknown condition {k!r}", known)
 
     def _check_endpoint(self, i: int, ep: Endpoint) -> None:
-        continuous = [e.name for e in self.endpoints if e.kind in ("pct_reduction", "change")]
+        self._check_endpoint_condition(i, ep)
+        continuous = [e.name for e in self.endpoints if e.kind in CONTINUOUS_KINDS]
         if ep.kind in ("cohens_d", "cohens_dz"):
             if ep.of is None or ep.of not in continuous:
                 raise _RefError(
@@ -341,6 +380,41 @@ class TrialDesign(_Strict):
                             "untreated phase (run-in or washout)",
                             ["phase"],
                         )
+
+    def _check_endpoint_condition(self, i: int, ep: Endpoint) -> None:
+        """Each condition's model has its own endpoints: CDAI on the pain model, or pain on the CDAI model,
+        would be a silent mismatch, so it is refused."""
+        from .disease.registry import DISEASE_ENDPOINT_KINDS
+
+        own = DISEASE_ENDPOINT_KINDS.get(self.condition, PAIN_ENDPOINT_KINDS)
+        if ep.kind in ("cohens_d", "cohens_dz"):
+            pass
+        elif ep.kind not in own:
+            raise _RefError(
+                f"endpoints.{i}.kind",
+                f"{ep.kind!r} is not an endpoint of condition {self.condition!r}",
+                list(own),
+            )
+        if ep.kind in ("qol_score", "qol_change"):
+            from .disease.ms import MEASURES
+
+            if ep.measure not in MEASURES:
+                raise _RefError(f"endpoints.{i}.measure", "a quality-of-life endpoint needs a measure",
+                                list(MEASURES))
+        elif ep.measure is not None:
+            raise _RefError(f"endpoints.{i}.measure", "only for kind qol_score or qol_change", [])
+        thresholded = ("cdai_response", "cdai_remission", "endoscopic_response", "endoscopic_remission",
+                       "pcdai_response", "pcdai_remission")
+        if ep.threshold_points is not None and ep.kind not in thresholded:
+            raise _RefError(f"endpoints.{i}.threshold_points", "only for Crohn's response/remission kinds", [])
+        if self.population.conditions and self.condition in DISEASE_ENDPOINT_KINDS:
+            raise _RefError("population.conditions", "mixed-condition populations are pain-model only", [])
+
+    def is_disease(self) -> bool:
+        """True when the condition runs on the immune module with a disease readout (not the pain model)."""
+        from .disease.registry import DISEASE_CONDITIONS
+
+        return self.condition in DISEASE_CONDITIONS
 
     # -- helpers ---------------------------------------------------------------------------------
     def endpoint(self, name: str) -> Endpoint:

@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import InputError
 from .analysis import analyse
 from .arms import MechanismMeans, simulate_sequences
 from .compare import compare
@@ -66,6 +67,17 @@ def run_trial(
     t0 = time.perf_counter()
     if isinstance(design, str):
         design = load_design(design)
+    if design.is_disease():  # Crohn's / MS: the immune module and its disease readout, never the pain model
+        if variant != "full":
+            raise InputError("variant", f"pain-model variants do not apply to condition {design.condition!r}",
+                             accepted="full", value=variant)
+        if iiv_cv:
+            raise InputError("iiv_cv", f"pain-model IIV does not apply to condition {design.condition!r}")
+        from .disease.runner import run_disease_trial
+
+        return run_disease_trial(design, patients=patients, replicates=replicates, seed=seed, engine=engine,
+                                 params=params, readout=realism, use_calibrated=use_calibrated,
+                                 progress=progress)
     st = settle(
         design,
         patients=patients,
