@@ -927,6 +927,10 @@ def full_model_spec(
     ``info["states"]["system"]``.
     ``hoist_limit``: hoist sub-expressions longer than this many characters into assignment rules.
     """
+    from .data.conditions import disease_condition, refuse_disease_condition
+
+    if isinstance(condition, str) and disease_condition(condition):  # the pain model's SBML only
+        refuse_disease_condition(disease_condition(condition))
     from .model import ULD_ANALYTES, uld_site, untreated_start
     from .system import (
         ALGEBRAIC_NAMES,

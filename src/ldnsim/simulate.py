@@ -97,6 +97,10 @@ def simulate(
     same hours) and ``time_days``; daily output also has the index ``day`` (0, 1, …; ``ds.sel(day=3)``).
     ``attrs`` carry units, condition, variant, engine and the disclaimer.
     """
+    from .data.conditions import disease_condition, refuse_disease_condition
+
+    if isinstance(condition, str) and disease_condition(condition):  # Crohn's/MS: never the pain model
+        refuse_disease_condition(disease_condition(condition))
     if engine not in (None, "reference"):
         return _simulate_on_engine(engine, regimen, condition, days, patients, variant, output, params, seed,
                                    esr_mm_h)

@@ -47,3 +47,43 @@ def test_demo_writes_report_and_json(fake_model, capsys, tmp_path):
     assert (tmp_path / "younger2013_report.html").exists()
     assert json.loads((tmp_path / "younger2013.json").read_text())["design"]["name"] == "younger2013"
     assert doc["report"].endswith("younger2013_report.html")
+
+
+def test_disease_trials_on_the_cli(capsys, monkeypatch):
+    """``ldnsim trial smith2011 --json``: one JSON document with the Crohn's endpoints and the disclaimer
+    (TEST DOUBLE of the immune module); pain-model options and an uncovered condition exit 2."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "disease"))
+    from fake_immune import fake_simulate_immune
+
+    from ldnsim.trials.disease import immune_link
+
+    monkeypatch.setattr(immune_link, "SIMULATE_IMMUNE", fake_simulate_immune)
+    rc = run(["trial", "smith2011", "--replicates", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["disclaimer"] == "For research and education only; not medical advice."
+    assert {"cdai70", "endoscopic_response", "cdai_remission"} <= set(doc["arms"]["ldn"]["endpoints"])
+    assert run(["trial", "smith2011", "--variant", "mu-only", "--json"]) == 2
+    assert run(["trial", "smith2011", "--posterior", "--json"]) == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_uncovered_condition_design_exits_2(capsys, tmp_path):
+    import yaml
+
+    from ldnsim.trials.design import preset_path
+
+    d = yaml.safe_load(preset_path("smith2011").read_text())
+    d["condition"] = "lupus"
+    f = tmp_path / "lupus.yaml"
+    f.write_text(yaml.safe_dump(d))
+    assert run(["trial", str(f), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "condition" in err and "not covered" in err
+
+
+def test_population_trial_refuses_disease_conditions(capsys):
+    assert run(["population-trial", "--condition", "crohns", "--json"]) == 2
+    assert "immune module" in capsys.readouterr().err

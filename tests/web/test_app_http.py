@@ -11,11 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ldnsim.errors import InputError
+from ldnsim.trials.design import preset_path as _preset_path
 from ldnsim.web.app import create_app
 from ldnsim.web.jobs import JobQueue, QueueFull
 from ldnsim.web.plan_page import slot_after, slot_before, slot_words
 from ldnsim.web.security import LoginLimiter
 from ldnsim.web.trials_page import parse_design
+
+_SMITH = _preset_path("smith2011").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +105,9 @@ def test_body_larger_than_the_limit_is_413_declared_or_streamed(client):
         ("/trials", {"design_yaml": "a: &x [1]\nb: *x"}, "design_yaml"),
         ("/trials", {"design_yaml": "name: [unclosed"}, "design_yaml"),
         ("/trials", {"preset": "younger2009", "design_yaml": "", "patients": "100000"}, "patients"),
+        # a condition no model covers is refused (never run on the pain model); pain options for Crohn's too
+        ("/trials", {"design_yaml": _SMITH.replace("condition: crohns", "condition: lupus")}, "condition"),
+        ("/trials", {"preset": "smith2011", "design_yaml": "", "variant": "mu-only"}, "variant"),
         ("/compound", {"dose": "4.5 mg", "form": "capsule", "days": "0"}, "days"),
     ],
 )

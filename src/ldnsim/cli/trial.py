@@ -76,6 +76,10 @@ def render_text(res) -> str:
         f"variant {run.variant}"
     ]
     for name, a in res.arms.items():
+        if d.is_disease():  # Crohn's / MS: every endpoint on its own scale
+            vals = "  ".join(f"{k} {_g(v)}" for k, v in a.endpoints.items())
+            lines.append(f"  {name:>10}: n={a.n:<4} {vals}")
+            continue
         pr, rr = a.pct_reduction_mean, a.responder_rate
         lines.append(
             f"  {name:>10}: n={a.n:<4} % reduction {pr if pr is None else round(pr, 1)}  "
@@ -102,6 +106,9 @@ def render_text(res) -> str:
                 f"  vs published {c.quantity}: simulated {_g(c.simulated)} (trials 2.5-97.5% "
                 f"[{_g(lo)}, {_g(hi)}]) published {_g(c.published)} {verdict}"
             )
+        elif c.kind == "direction":
+            lines.append(f"  vs published {c.quantity}: simulated {_g(c.simulated)} published direction "
+                         f"{c.published} {verdict if c.within is not None else 'n/a'}")
         elif c.kind == "ci_width":
             lines.append(
                 f"  vs published {c.quantity}: simulated {_g(c.simulated)} published {_g(c.published)} "
@@ -146,7 +153,8 @@ def render_posterior_text(post) -> str:
 @app.command("trial")
 def trial(
     design: str = typer.Argument(
-        ..., help="Preset (younger2009, younger2013, bruun-plesner2020, bruun2024) or a design YAML."
+        ..., help="Preset (younger2009, younger2013, bruun-plesner2020, bruun2024, smith2011, cree2010, "
+        "lie2018, gironi2008, crohns-placebo-reference) or a design YAML."
     ),
     patients: int = typer.Option(None, "--patients", help="Patients per trial (default: the design's)."),
     replicates: int = typer.Option(
@@ -173,6 +181,16 @@ def trial(
     if posterior and not 2 <= draws <= MAX_DRAWS:
         raise InputError("--draws", "number of parameter draws out of range", accepted=f"2-{MAX_DRAWS}",
                          value=draws)
+    if posterior:
+        from ..trials.design import load_design
+
+        if load_design(design).is_disease():
+            raise InputError(
+                "--posterior",
+                "the posterior predictive runs the pain model's parameter draws; for Crohn's and MS "
+                "designs it waits for the Bayesian calibration (the readouts have point estimates with "
+                "profile intervals: docs/conditions.md)",
+            )
     res = _run(
         design,
         patients,
@@ -192,7 +210,7 @@ def trial(
         from ..trials.report import write_report
 
         extra: dict = {"posterior": post} if post is not None else {}
-        if variant == "full":
+        if variant == "full" and not res.design.is_disease():  # the μ-only variant is the pain model's
             from ..trials.run import run_trial
 
             mu = run_trial(

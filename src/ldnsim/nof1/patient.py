@@ -85,6 +85,11 @@ def series_from_store(store, patient_id: str, info: dict | None = None) -> Serie
     """The analysis series of one stored patient; ``info`` is ``store.patient(patient_id)`` when the caller
     already has it (saves re-reading the patient row and its entry counts)."""
     info = info if info is not None else store.patient(patient_id)
+    from ..data.conditions import disease_condition, refuse_disease_condition
+
+    cond = disease_condition(str(info.get("condition") or ""))
+    if cond is not None:  # the N-of-1 analysis reads a pain diary with the pain model: not for Crohn's or MS
+        refuse_disease_condition(cond, "condition")
     stored = store.plan(patient_id)
     plan = Plan.from_dict(stored) if stored and stored.get("design") == "blinded" else None
     return series_from_entries(store.entries(patient_id), ldn_start=info["ldn_start"], plan=plan)

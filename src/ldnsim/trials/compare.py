@@ -62,7 +62,7 @@ def compare(res: TrialResult) -> list[Comparison]:
 
 
 def _compare_direction(res: TrialResult, arm: str, key: str, word: str) -> Comparison:
-    """A published direction only (``increase``/``decrease``): does the simulated mean change have that sign?"""
+    """A published direction only (``increase``/``decrease``): has the simulated mean change that sign?"""
     sim = _arm_value(res, arm, key)
     want = {"increase": 1.0, "decrease": -1.0}.get(str(word))
     within = None if sim is None or want is None else bool(sim * want > 0)

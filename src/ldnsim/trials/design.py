@@ -159,7 +159,7 @@ class Inclusion(_Strict):
     screening_pain_min: float = Field(default=0.0, ge=0, le=10, description="on the 0–10 NRS")
     screening_pain_max: float = Field(default=10.0, ge=0, le=10)
     max_screened_per_enrolled: int = Field(default=50, ge=1, le=10000)
-    score_min: float | None = Field(default=None, ge=0, le=600, description="disease index at entry (CDAI/PCDAI)")
+    score_min: float | None = Field(default=None, ge=0, le=600, description="entry CDAI/PCDAI")
     score_max: float | None = Field(default=None, ge=0, le=600)
 
 
@@ -252,7 +252,7 @@ class TrialDesign(_Strict):
     @classmethod
     def _covered(cls, v: str) -> str:
         """A condition no model covers is refused here (never run on the pain model)."""
-        from .disease.registry import check_condition
+        from ..data.conditions import check_condition
 
         return check_condition(v, "condition")
 
@@ -384,7 +384,7 @@ class TrialDesign(_Strict):
     def _check_endpoint_condition(self, i: int, ep: Endpoint) -> None:
         """Each condition's model has its own endpoints: CDAI on the pain model, or pain on the CDAI model,
         would be a silent mismatch, so it is refused."""
-        from .disease.registry import DISEASE_ENDPOINT_KINDS
+        from ..data.conditions import DISEASE_ENDPOINT_KINDS
 
         own = DISEASE_ENDPOINT_KINDS.get(self.condition, PAIN_ENDPOINT_KINDS)
         if ep.kind in ("cohens_d", "cohens_dz"):
@@ -406,13 +406,13 @@ class TrialDesign(_Strict):
         thresholded = ("cdai_response", "cdai_remission", "endoscopic_response", "endoscopic_remission",
                        "pcdai_response", "pcdai_remission")
         if ep.threshold_points is not None and ep.kind not in thresholded:
-            raise _RefError(f"endpoints.{i}.threshold_points", "only for Crohn's response/remission kinds", [])
+            raise _RefError(f"endpoints.{i}.threshold_points", "only for Crohn's response/remission", [])
         if self.population.conditions and self.condition in DISEASE_ENDPOINT_KINDS:
             raise _RefError("population.conditions", "mixed-condition populations are pain-model only", [])
 
     def is_disease(self) -> bool:
         """True when the condition runs on the immune module with a disease readout (not the pain model)."""
-        from .disease.registry import DISEASE_CONDITIONS
+        from ..data.conditions import DISEASE_CONDITIONS
 
         return self.condition in DISEASE_CONDITIONS
 

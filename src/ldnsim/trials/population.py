@@ -263,6 +263,10 @@ def run_population_trial(
     proportionally faster: with 6 the daily pain moves from 0.041 to 0.047 NRS at most from 1-hour steps,
     LDN 4.5 mg, 84 days — docs/engines.md). Memory is O(chunk + days) whatever ``patients`` is.
     """
+    from ..data.conditions import disease_condition, refuse_disease_condition
+
+    if isinstance(condition, str) and disease_condition(condition):  # population trials run the pain model
+        refuse_disease_condition(disease_condition(condition))
     from ..engines import LdnModel, Problem, get_engine
 
     if arms is None:

@@ -116,6 +116,11 @@ def _trajectories(res: TrialResult) -> str:
         for ph in first.phases:
             ax.axvline(ph["start"] / 7.0, color="#bbb", lw=0.6)
     ax.set_xlabel("weeks")
+    if d.is_disease():
+        ax.set_ylabel(_readout_name(d))
+        ax.legend(fontsize=8, loc="best")
+        ax.set_title(f"{_readout_name(d)} by sequence (true values): mean and 10-90% band")
+        return _fig_to_img(fig, "readout trajectories")
     ax.set_ylabel(f"pain (0-{d.scale_max})")
     ax.set_ylim(0, d.scale_max)
     ax.legend(fontsize=8, loc="lower left")
@@ -123,6 +128,38 @@ def _trajectories(res: TrialResult) -> str:
         "Daily pain by sequence: mean, 10-90% band (shaded), felt pain without rating noise (dotted)"
     )
     return _fig_to_img(fig, "pain trajectories")
+
+
+def _readout_name(design) -> str:
+    """The scale the trajectories of a disease design show (the primary endpoint's reading)."""
+    from .disease.runner import primary_reading
+
+    r = primary_reading(design)
+    names = {"cdai": "CDAI (points)", "pcdai": "PCDAI (points)", "cdeis": "CDEIS (points)"}
+    return names.get(r, f"{r} (points)")
+
+
+def _endpoint_label(design, name: str) -> str:
+    e = design.endpoint(name)
+    thr = f" (threshold {e.threshold_points:g})" if e.threshold_points is not None else ""
+    meas = f" [{e.measure}]" if e.measure else ""
+    return f"{name}: {e.kind}{meas}{thr}"
+
+
+def _disease_calibration_items(design) -> list[str]:
+    """The disease readout's calibrated values with their profile intervals (disease/calibrated.yaml)."""
+    from .disease.params import calibrated_record
+
+    rec = calibrated_record().get(design.condition) or {}
+    if not rec:
+        return ["<li>The readout runs on its shipped starting values: no calibration record "
+                "(disease/calibrated.yaml) for this condition.</li>"]
+    out = []
+    for k, e in rec.items():
+        ci = e.get("ci95_profile") or [None, None]
+        out.append(f"<li>calibrated {html.escape(k)} = {_fmt(e.get('value'), 4)} "
+                   f"(profile 95% interval {_fmt(ci, 3)}; {html.escape(str(e.get('derived', '')))})</li>")
+    return out
 
 
 def _waterfall(res: TrialResult) -> str:
@@ -296,11 +333,19 @@ def _fmt(x: Any, nd: int = 2) -> str:
     return html.escape(str(x))
 
 
-def _parameter_rows() -> list[dict]:
+def _parameter_rows(design=None) -> list[dict]:
     from ..data import data_path
     from ..data.provenance import parameter_rows
 
     rows = []
+    if design is not None and design.is_disease():  # the disease readout and its calibration record
+        for rel in (f"disease/{design.condition}.yaml", "disease/calibrated.yaml"):
+            path = data_path(rel)
+            if path.exists():
+                own = rel.endswith(f"{design.condition}.yaml")
+                rows += [{"file": rel, **r} for r in parameter_rows(path)
+                         if own or r["name"].startswith(design.condition)]
+        return rows
     for rel in ("system/variants.yaml", "trials/realism.yaml", "population.yaml"):
         path = data_path(rel)
         if path.exists():
@@ -403,7 +448,13 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
 
     # summary
     rows = []
+    disease = d.is_disease()
+    ep_names = [e.name for e in d.endpoints if e.kind not in ("cohens_d", "cohens_dz")]
     for name, a in res.arms.items():
+        if disease:  # every endpoint of the condition (CDAI-70, remission, endoscopic, QoL) on its own scale
+            cells = "".join(f"<td>{_fmt(a.endpoints.get(k), 3)}</td>" for k in ep_names)
+            rows.append(f"<tr><td>{esc(a.label or name)}</td><td>{a.n}</td>{cells}</tr>")
+            continue
         rows.append(
             f"<tr><td>{esc(a.label or name)}</td><td>{a.n}</td><td>{_fmt(a.pct_reduction_mean, 1)}"
             f"</td><td>{_fmt(a.nrs_change_mean)}</td><td>{_fmt(a.responder_rate)}</td></tr>"
@@ -420,10 +471,18 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
     rep = res.replicates
     df = res.dose_finding
     parts.append('<section id="summary"><h2>Summary</h2>')
-    parts.append(
-        "<table><tr><th>arm / dose</th><th>n analysed (trial 1)</th><th>% pain reduction (mean over trials)"
-        "</th><th>NRS change</th><th>responder rate</th></tr>" + "".join(rows) + "</table>"
-    )
+    if disease:
+        heads = "".join(f"<th>{esc(_endpoint_label(d, k))}</th>" for k in ep_names)
+        parts.append(
+            "<table><tr><th>arm</th><th>n analysed (trial 1)</th>" + heads + "</tr>" + "".join(rows)
+            + "</table><p class=muted>Means over replicate trials: proportions for response/remission "
+            "endpoints, points for changes and scores.</p>"
+        )
+    else:
+        parts.append(
+            "<table><tr><th>arm / dose</th><th>n analysed (trial 1)</th><th>% pain reduction (mean over "
+            "trials)</th><th>NRS change</th><th>responder rate</th></tr>" + "".join(rows) + "</table>"
+        )
     if con:
         parts.append(
             "<p>Contrasts in the first virtual trial:</p><table><tr><th>contrast</th><th>endpoint</th>"
@@ -463,19 +522,34 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         f"diary scale 0–{d.scale_max}, primary endpoint <code>{esc(d.primary)}</code>. "
         f"{esc(d.notes)}</p></section>"
     )
-    parts.append(
-        '<section id="trajectories"><h2>Pain trajectories by arm</h2>' + _trajectories(res) + "</section>"
-    )
-    parts.append(
-        '<section id="waterfall"><h2>Responder waterfall (trial 1)</h2>' + _waterfall(res) + "</section>"
-    )
-    parts.append(
-        '<section id="mechanism"><h2>Mechanism</h2>'
-        + _mechanism(res)
-        + "<p class=muted>Why the drug works in the model: glial TLR4 block lowers microglial activation "
-        "and cytokines, glutamate and NMDA drive fall, and central sensitisation decays at the slow rate "
-        "k_Sd; intermittent μ blockade raises endorphin tone and receptor density.</p></section>"
-    )
+    if disease:
+        parts.append(
+            f'<section id="trajectories"><h2>{esc(_readout_name(d))} by sequence</h2>' + _trajectories(res)
+            + "</section>"
+        )
+        parts.append(
+            '<section id="mechanism"><h2>Mechanism</h2>'
+            + _mechanism(res)
+            + "<p class=muted>Why the drug works in the model: nightly naltrexone blocks the opioid "
+            "growth factor receptor (OGFr) for hours; OGF (met-enkephalin) and OGFr rise in compensation, "
+            "the OGF–OGFr signal slows lymphocyte proliferation, and cytokines and tissue inflammation (gut "
+            "mucosa, CNS) fall. The "
+            "readout turns inflammation into the trial's scores (docs/conditions.md).</p></section>"
+        )
+    else:
+        parts.append(
+            '<section id="trajectories"><h2>Pain trajectories by arm</h2>' + _trajectories(res) + "</section>"
+        )
+        parts.append(
+            '<section id="waterfall"><h2>Responder waterfall (trial 1)</h2>' + _waterfall(res) + "</section>"
+        )
+        parts.append(
+            '<section id="mechanism"><h2>Mechanism</h2>'
+            + _mechanism(res)
+            + "<p class=muted>Why the drug works in the model: glial TLR4 block lowers microglial activation "
+            "and cytokines, glutamate and NMDA drive fall, and central sensitisation decays at the slow rate "
+            "k_Sd; intermittent μ blockade raises endorphin tone and receptor density.</p></section>"
+        )
 
     comp = res.comparison
     crow = []
@@ -529,12 +603,17 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
     if cal:
         for k, v in cal.items():
             ul.append(f"<li>calibrated {esc(k)}: {esc(str(v))}</li>")
-    ul.append(
-        "<li>TLR4 IC50 of naltrexone is the key unknown of the model (mechanism_models.md §3: prior "
-        "log-uniform over many decades); its calibrated value and profile-likelihood interval are below.</li>"
-    )
-    parts.append("<ul>" + "".join(ul) + "</ul>")
-    parts.append(_calibration_html())
+    if disease:
+        ul += _disease_calibration_items(d)
+        parts.append("<ul>" + "".join(ul) + "</ul>")
+    else:
+        ul.append(
+            "<li>TLR4 IC50 of naltrexone is the key unknown of the model (mechanism_models.md §3: prior "
+            "log-uniform over many decades); its calibrated value and profile-likelihood interval are "
+            "below.</li>"
+        )
+        parts.append("<ul>" + "".join(ul) + "</ul>")
+        parts.append(_calibration_html())
     parts.append("</section>")
 
     post = extra.get("posterior")
@@ -542,7 +621,7 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         parts.append(_posterior_html(post, d))
 
     prow = []
-    for r in _parameter_rows():
+    for r in _parameter_rows(d):
         prow.append(
             f"<tr><td>{esc(r['file'])}</td><td><code>{esc(r['name'])}</code></td>"
             f"<td>{_fmt(r['value'], 4)}</td>"

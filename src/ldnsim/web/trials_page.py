@@ -104,6 +104,9 @@ async def trials_submit(request: Request):
     variant = str(form.get("variant") or "full")
     if variant not in ("full", "mu-only"):
         raise InputError("variant", "unknown model variant", accepted="full, mu-only", value=variant)
+    if design.is_disease() and variant != "full":  # refused before the job starts: a 4xx, not a failed run
+        raise InputError("variant", f"pain-model variants do not apply to condition {design.condition!r}",
+                         accepted="full", value=variant)
     patients = patients or min(design.patients, MAX_PATIENTS)
     replicates = replicates or min(design.replicates, MAX_REPLICATES)
 

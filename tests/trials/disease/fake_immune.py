@@ -32,5 +32,8 @@ def fake_simulate_immune(regimen, days, condition, *, params=None, engine="numpy
     other = "cns_inflammation" if condition == "crohns" else "mucosal_inflammation"
     return xr.Dataset(
         {var: (("patient", "time"), out), other: (("patient", "time"), np.ones_like(out))},
-        coords={"patient": np.arange(n_patients), "time": ("time", np.arange(days, dtype=float), {"units": "day"})},
+        coords={
+            "patient": np.arange(n_patients),
+            "time": ("time", np.arange(days, dtype=float), {"units": "day"}),
+        },
     )

@@ -58,20 +58,38 @@ def targets() -> dict[str, list[dict[str, Any]]]:
     from .params import readout_parameters
 
     p = readout_parameters("crohns", use_calibrated=False)
-    n_rem = _n_eff_from_ci(p["placebo.remission_target"], p["placebo.remission_target_ci95_lo"],
-                           p["placebo.remission_target_ci95_hi"])
+    n_rem = _n_eff_from_ci(
+        p["placebo.remission_target"],
+        p["placebo.remission_target_ci95_lo"],
+        p["placebo.remission_target_ci95_hi"],
+    )
     return {
         "crohns_placebo": [
-            {"design": "crohns-placebo-reference", "arm": "placebo", "endpoint": "cdai_remission",
-             "published": p["placebo.remission_target"], "n_eff": round(n_rem, 1)},
-            {"design": "crohns-placebo-reference", "arm": "placebo", "endpoint": "cdai70",
-             "published": p["placebo.response_target"], "n_eff": round(n_rem, 1),
-             "note": "n_eff of Su 2004's remission CI (the pooled response CI was not retrieved)"},
+            {
+                "design": "crohns-placebo-reference",
+                "arm": "placebo",
+                "endpoint": "cdai_remission",
+                "published": p["placebo.remission_target"],
+                "n_eff": round(n_rem, 1),
+            },
+            {
+                "design": "crohns-placebo-reference",
+                "arm": "placebo",
+                "endpoint": "cdai70",
+                "published": p["placebo.response_target"],
+                "n_eff": round(n_rem, 1),
+                "note": "n_eff of Su 2004's remission CI (the pooled response CI was not retrieved)",
+            },
         ],
         "crohns_ldn": [
             {"design": "smith2011", "arm": "ldn", "endpoint": "cdai70", "published": 0.88, "n_eff": 20},
-            {"design": "smith2011", "arm": "ldn", "endpoint": "endoscopic_response", "published": 0.78,
-             "n_eff": 20},
+            {
+                "design": "smith2011",
+                "arm": "ldn",
+                "endpoint": "endoscopic_response",
+                "published": 0.78,
+                "n_eff": 20,
+            },
         ],
         "ms": [
             {"design": "cree2010", "contrast": "sf36_mcs", "published": 3.3, "ci95": [0.16, 6.44]},
@@ -99,12 +117,24 @@ def memoised_immune():
     return sim
 
 
-def _arm_rates(design: str, readout: Mapping[str, float], patients: int, seed: int,
-               params: Mapping[str, float] | None = None) -> dict[str, dict[str, float | None]]:
+def _arm_rates(
+    design: str,
+    readout: Mapping[str, float],
+    patients: int,
+    seed: int,
+    params: Mapping[str, float] | None = None,
+) -> dict[str, dict[str, float | None]]:
     from ..run import run_trial
 
-    res = run_trial(design, patients=patients, replicates=1, seed=seed, realism=dict(readout), params=params,
-                    use_calibrated=False)
+    res = run_trial(
+        design,
+        patients=patients,
+        replicates=1,
+        seed=seed,
+        realism=dict(readout),
+        params=params,
+        use_calibrated=False,
+    )
     return {k: dict(a.endpoints) for k, a in res.arms.items()}
 
 
@@ -118,7 +148,9 @@ def deviance(tgts: list[dict[str, Any]], rates: dict[str, dict[str, float | None
     return total
 
 
-def profile_interval(grid: np.ndarray, dev: np.ndarray, level: float = CHI2_1_95) -> tuple[float | None, float | None]:
+def profile_interval(
+    grid: np.ndarray, dev: np.ndarray, level: float = CHI2_1_95
+) -> tuple[float | None, float | None]:
     """Where the profile deviance (over ``grid``) rises ``level`` above its minimum, linearly interpolated;
     None where it never does within the grid (the interval is open on that side)."""
     grid, dev = np.asarray(grid, float), np.asarray(dev, float)
@@ -136,29 +168,37 @@ def profile_interval(grid: np.ndarray, dev: np.ndarray, level: float = CHI2_1_95
     return (None if lo is None else float(lo), None if hi is None else float(hi))
 
 
-def calibrate_crohns_placebo(patients: int = 4000, seed: int = 1,
-                             grid: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+def calibrate_crohns_placebo(
+    patients: int = 4000, seed: int = 1, grid: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, Any]:
     """Grid fit of (placebo.expectation, natural_course.improvement_mean); profile intervals of each."""
     tg = targets()["crohns_placebo"]
     ge, gn = grid or (np.linspace(0.0, 0.3, 7), np.linspace(0.05, 0.3, 11))
     dev = np.empty((ge.size, gn.size))
     for i, e in enumerate(ge):
         for j, nu in enumerate(gn):
-            rates = _arm_rates("crohns-placebo-reference",
-                               {"placebo.expectation": e, "natural_course.improvement_mean": nu}, patients, seed)
+            rates = _arm_rates(
+                "crohns-placebo-reference",
+                {"placebo.expectation": e, "natural_course.improvement_mean": nu},
+                patients,
+                seed,
+            )
             dev[i, j] = deviance(tg, rates)
     i, j = np.unravel_index(int(np.argmin(dev)), dev.shape)
     return {
         "placebo.expectation": {"value": float(ge[i]), "ci95_profile": profile_interval(ge, dev.min(axis=1))},
-        "natural_course.improvement_mean": {"value": float(gn[j]),
-                                            "ci95_profile": profile_interval(gn, dev.min(axis=0))},
+        "natural_course.improvement_mean": {
+            "value": float(gn[j]),
+            "ci95_profile": profile_interval(gn, dev.min(axis=0)),
+        },
         "deviance_min": float(dev[i, j]),
         "targets": tg,
     }
 
 
-def calibrate_crohns_elasticity(readout: Mapping[str, float], patients: int = 2000, seed: int = 1,
-                                grid: np.ndarray | None = None) -> dict[str, Any]:
+def calibrate_crohns_elasticity(
+    readout: Mapping[str, float], patients: int = 2000, seed: int = 1, grid: np.ndarray | None = None
+) -> dict[str, Any]:
     """1-D fit of inflammation.elasticity to the Smith 2011 LDN arm, with the placebo values ``readout``."""
     from . import immune_link
 
@@ -167,13 +207,22 @@ def calibrate_crohns_elasticity(readout: Mapping[str, float], patients: int = 20
     old = immune_link.SIMULATE_IMMUNE
     immune_link.SIMULATE_IMMUNE = memoised_immune()
     try:
-        dev = np.array([deviance(tg, _arm_rates("smith2011", {**readout, "inflammation.elasticity": x},
-                                                patients, seed)) for x in g])
+        dev = np.array(
+            [
+                deviance(
+                    tg, _arm_rates("smith2011", {**readout, "inflammation.elasticity": x}, patients, seed)
+                )
+                for x in g
+            ]
+        )
     finally:
         immune_link.SIMULATE_IMMUNE = old
     k = int(np.argmin(dev))
-    return {"inflammation.elasticity": {"value": float(g[k]), "ci95_profile": profile_interval(g, dev)},
-            "deviance_min": float(dev[k]), "targets": tg}
+    return {
+        "inflammation.elasticity": {"value": float(g[k]), "ci95_profile": profile_interval(g, dev)},
+        "deviance_min": float(dev[k]),
+        "targets": tg,
+    }
 
 
 def calibrate_ms_effects(patients: int = 4000, seed: int = 1) -> dict[str, Any]:
@@ -182,7 +231,9 @@ def calibrate_ms_effects(patients: int = 4000, seed: int = 1) -> dict[str, Any]:
     from .ms import MEASURES
 
     unit = {f"measures.{m}.effect": 1.0 for m in MEASURES if m not in ("spasticity", "fatigue", "sf36_pcs")}
-    res = run_trial("cree2010", patients=patients, replicates=1, seed=seed, realism=unit, use_calibrated=False)
+    res = run_trial(
+        "cree2010", patients=patients, replicates=1, seed=seed, realism=unit, use_calibrated=False
+    )
     by = {c.endpoint: c.difference for c in res.contrasts}
     out: dict[str, Any] = {}
     for t in targets()["ms"]:
@@ -190,45 +241,83 @@ def calibrate_ms_effects(patients: int = 4000, seed: int = 1) -> dict[str, Any]:
         if not per_unit:
             raise InputError("calibration", f"cree2010 gives no difference for {t['contrast']}")
         lo, hi = sorted(x / per_unit for x in t["ci95"])
-        out[f"measures.{t['contrast']}.effect"] = {"value": float(t["published"] / per_unit),
-                                                   "ci95_profile": (lo, hi), "per_unit_difference": per_unit}
+        out[f"measures.{t['contrast']}.effect"] = {
+            "value": float(t["published"] / per_unit),
+            "ci95_profile": (lo, hi),
+            "per_unit_difference": per_unit,
+        }
     return out
 
 
 def _entry(key: str, fit: dict[str, Any], unit: str, how: str) -> dict[str, Any]:
     lo, hi = fit["ci95_profile"]
-    return {"value": round(fit["value"], 5), "unit": unit, "derived": how,
-            "ci95_profile": [None if lo is None else round(lo, 5), None if hi is None else round(hi, 5)]}
+    return {
+        "value": round(fit["value"], 5),
+        "unit": unit,
+        "derived": how,
+        "ci95_profile": [None if lo is None else round(lo, 5), None if hi is None else round(hi, 5)],
+    }
 
 
-def main(write: Callable[[str], None] | None = None) -> dict[str, Any]:  # pragma: no cover - a maintenance run
+PARTS = ("crohns_placebo", "crohns_ldn", "ms")
+
+
+def main(
+    parts: tuple[str, ...] = PARTS, write: Callable[[str], None] | None = None
+) -> dict[str, Any]:  # pragma: no cover
+    """Refit ``parts`` (default all) and write disease/calibrated.yaml, keeping the other parts' entries."""
     import yaml
 
     from ...data import data_path
+    from .params import calibrated_record
 
-    pl = calibrate_crohns_placebo()
-    ro = {k: pl[k]["value"] for k in ("placebo.expectation", "natural_course.improvement_mean")}
-    el = calibrate_crohns_elasticity(ro)
-    msf = calibrate_ms_effects()
-    doc = {
-        "crohns": {
-            "placebo.expectation": _entry("placebo.expectation", pl["placebo.expectation"], "fraction of CDAI activity",
-                                          "grid fit to crohns-placebo-reference (Sedano 2022 response 32%, Su 2004 remission 18%)"),
-            "natural_course.improvement_mean": _entry(
-                "natural_course.improvement_mean", pl["natural_course.improvement_mean"], "fraction of baseline activity",
-                "grid fit to crohns-placebo-reference (Sedano 2022 response 32%, Su 2004 remission 18%)"),
-            "inflammation.elasticity": _entry("inflammation.elasticity", el["inflammation.elasticity"], "1",
-                                              "grid fit to the Smith 2011 LDN arm (CDAI-70 88%, endoscopic response 78%)"),
-        },
-        "ms": {k: _entry(k, v, "points per unit relief", "scaled to Cree 2010's LDN - placebo difference")
-               for k, v in msf.items()},
-    }
-    text = ("# Calibrated values of the disease readouts, written by `python -m ldnsim.trials.disease.calibrate`.\n"
-            "# ci95_profile: profile-likelihood 95% interval (null = open within the grid).\n"
-            + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    doc = {k: dict(v) for k, v in calibrated_record().items()}
+    how_pl = "grid fit to crohns-placebo-reference (Sedano 2022 response 32%, Su 2004 remission 18%)"
+    if "crohns_placebo" in parts:
+        pl = calibrate_crohns_placebo(grid=(np.linspace(0.0, 0.2, 11), np.linspace(0.1, 0.3, 21)))
+        cd = doc.setdefault("crohns", {})
+        cd["placebo.expectation"] = _entry(
+            "placebo.expectation", pl["placebo.expectation"], "fraction of CDAI activity", how_pl
+        )
+        cd["natural_course.improvement_mean"] = _entry(
+            "natural_course.improvement_mean",
+            pl["natural_course.improvement_mean"],
+            "fraction of baseline activity",
+            how_pl,
+        )
+    if "crohns_ldn" in parts:
+        cd = doc.setdefault("crohns", {})
+        ro = {
+            k: cd[k]["value"] for k in ("placebo.expectation", "natural_course.improvement_mean") if k in cd
+        }
+        el = calibrate_crohns_elasticity(ro)
+        cd["inflammation.elasticity"] = _entry(
+            "inflammation.elasticity",
+            el["inflammation.elasticity"],
+            "1",
+            "grid fit to the Smith 2011 LDN arm (CDAI-70 88%, endoscopic response 78%; 20 per arm assumed)",
+        )
+    if "ms" in parts:
+        doc["ms"] = {
+            k: _entry(
+                k,
+                v,
+                "points per unit relief",
+                "scaled to Cree 2010's LDN - placebo difference (CI from its p value)",
+            )
+            for k, v in calibrate_ms_effects().items()
+        }
+    text = (
+        "# Calibrated values of the disease readouts, written by\n"
+        "# `python -m ldnsim.trials.disease.calibrate`.\n"
+        "# ci95_profile: profile-likelihood 95% interval (null = open within the grid).\n"
+        + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    )
     (write or (lambda t: data_path("disease/calibrated.yaml").write_text(t, encoding="utf-8")))(text)
     return doc
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    import sys
+
+    main(tuple(sys.argv[1:]) or PARTS)

@@ -52,9 +52,15 @@ def _lognormal_mean1(rng: np.random.Generator, n: int, cv: float) -> np.ndarray:
 
 def draw_traits(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> CrohnsTraits:
     """Draw ``n`` candidates' traits (before screening)."""
-    cdai0 = np.clip(rng.normal(p["cdai.baseline_mean"], p["cdai.baseline_sd"], n), p["cdai.floor"] + 1.0, 600.0)
-    cdeis0 = np.clip(rng.normal(p["cdeis.baseline_mean"], p["cdeis.baseline_sd"], n), p["cdeis.minimum"], 44.0)
-    pcdai0 = np.clip(rng.normal(p["pcdai.baseline_mean"], p["pcdai.baseline_sd"], n), p["pcdai.floor"] + 1.0, 100.0)
+    cdai0 = np.clip(
+        rng.normal(p["cdai.baseline_mean"], p["cdai.baseline_sd"], n), p["cdai.floor"] + 1.0, 600.0
+    )
+    cdeis0 = np.clip(
+        rng.normal(p["cdeis.baseline_mean"], p["cdeis.baseline_sd"], n), p["cdeis.minimum"], 44.0
+    )
+    pcdai0 = np.clip(
+        rng.normal(p["pcdai.baseline_mean"], p["pcdai.baseline_sd"], n), p["pcdai.floor"] + 1.0, 100.0
+    )
     mean, conc = p["natural_course.improvement_mean"], p["natural_course.improvement_concentration"]
     mean = min(max(mean, 1e-6), 1 - 1e-6)
     nu = rng.beta(mean * conc, (1.0 - mean) * conc, n)

@@ -35,15 +35,28 @@ MECHANISM_VARS = (
 def get_simulate_immune():
     if SIMULATE_IMMUNE is not None:
         return SIMULATE_IMMUNE
-    from ...immune import simulate_immune
+    try:
+        from ...immune import simulate_immune
+    except ModuleNotFoundError as exc:  # an install without the immune module: say so, no traceback
+        if "ldnsim.immune" not in str(exc):
+            raise
+        from ...errors import LdnsimError
 
+        raise LdnsimError(
+            "condition: the immune module (ldnsim.immune) that Crohn's and MS designs run on "
+            "is not in this installation"
+        ) from None
     return simulate_immune
 
 
 def _time_in_days(ds, n_days: int) -> np.ndarray:
     t = np.asarray(ds["time"].values, float)
     unit = str(ds["time"].attrs.get("units", ds["time"].attrs.get("unit", ""))).lower()
-    if unit.startswith("h") or unit == "hour" or (not unit.startswith("d") and t.size and t.max() > 1.5 * n_days):
+    if (
+        unit.startswith("h")
+        or unit == "hour"
+        or (not unit.startswith("d") and t.size and t.max() > 1.5 * n_days)
+    ):
         return t / 24.0
     return t
 
@@ -64,7 +77,9 @@ def immune_daily(
     if engine is not None:
         kw["engine"] = engine
     ds = get_simulate_immune()(regimen, int(n_days), condition, **kw)
-    if "day" in ds.coords and ds["day"].size == ds["time"].size:  # daily means, day 0, 1, ... (the module's form)
+    if (
+        "day" in ds.coords and ds["day"].size == ds["time"].size
+    ):  # daily means, day 0, 1, ... (the module's form)
         td = np.asarray(ds["day"].values, float)
     else:
         td = _time_in_days(ds, n_days)
@@ -78,10 +93,14 @@ def immune_daily(
         if set(da.dims) != {"patient", "time"}:
             continue
         v = np.asarray(da.transpose("patient", "time").values, float)
-        daily = np.stack([np.interp(days, td, row) for row in v]) if v.shape[1] > 1 else np.repeat(v, n_days, 1)
+        daily = (
+            np.stack([np.interp(days, td, row) for row in v]) if v.shape[1] > 1 else np.repeat(v, n_days, 1)
+        )
         out[name] = daily
     if need not in out:
-        raise SolverError(f"the immune module returned no {need!r} (patient x time) for condition {condition!r}")
+        raise SolverError(
+            f"the immune module returned no {need!r} (patient x time) for condition {condition!r}"
+        )
     r = out[need]
     if r.shape[0] != n_patients:
         raise SolverError(f"the immune module returned {r.shape[0]} patients, expected {n_patients}")

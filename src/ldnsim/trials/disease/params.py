@@ -45,7 +45,8 @@ def readout_parameters(
             continue
         if k not in flat:
             raise InputError(
-                f"readout.{k}", f"unknown {condition} readout parameter",
+                f"readout.{k}",
+                f"unknown {condition} readout parameter",
                 accepted=", ".join(sorted(flat)[:40]) + (" ..." if len(flat) > 40 else ""),
             )
         flat[k] = float(v)

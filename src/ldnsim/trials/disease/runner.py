@@ -35,7 +35,7 @@ from ..enrol import MAX_PATIENT_TRIALS, MAX_PATIENTS, _check_arm_sizes, allocate
 from ..measurement import dropout_days, missed_dose_mask
 from ..model import n_dose_events, phase_days, sequence_regimen
 from ..placebo import expectation_course, placebo_fraction
-from ..results import RunInfo, TrialResult, Trajectory
+from ..results import RunInfo, Trajectory, TrialResult
 from . import crohns, ms
 from .immune_link import READOUT_VAR, immune_daily
 from .params import readout_parameters
@@ -123,7 +123,8 @@ def _entry(cond: str, rng, tr, p) -> dict[str, np.ndarray]:
     if cond == "crohns":
         return crohns.entry_visit(rng, tr, p)
     return {
-        m: crohns.measure(rng, tr.baseline[m], p[f"measures.{m}.assessment_sd"], -1e6, 1e6) for m in ms.MEASURES
+        m: crohns.measure(rng, tr.baseline[m], p[f"measures.{m}.assessment_sd"], -1e6, 1e6)
+        for m in ms.MEASURES
     }
 
 
@@ -135,7 +136,8 @@ def _enrol(design, rng, need, p, max_screened):
     while n_ok < need:
         if screened >= need * max_screened:
             raise InputError(
-                "inclusion", f"too few candidates meet the entry window ({n_ok} of {need} after screening {screened})",
+                "inclusion",
+                f"too few candidates meet the entry window ({n_ok} of {need} after screening {screened})",
                 accepted="widen score_min/score_max",
             )
         tr = _draw(cond, rng, batch, p)
@@ -156,11 +158,16 @@ def _enrol(design, rng, need, p, max_screened):
     return traits, entry, n_ok / max(screened, 1)
 
 
-def _true_readings(cond: str, infl: np.ndarray, pf: np.ndarray, course: np.ndarray, tr, p) -> dict[str, np.ndarray]:
+def _true_readings(
+    cond: str, infl: np.ndarray, pf: np.ndarray, course: np.ndarray, tr, p
+) -> dict[str, np.ndarray]:
     if cond == "crohns":
         act = crohns.activity(infl, tr, p)
-        return {"cdai": crohns.cdai(act, pf, tr, p), "pcdai": crohns.pcdai(act, pf, tr, p),
-                "cdeis": crohns.cdeis(act, tr)}
+        return {
+            "cdai": crohns.cdai(act, pf, tr, p),
+            "pcdai": crohns.pcdai(act, pf, tr, p),
+            "cdeis": crohns.cdeis(act, tr),
+        }
     return {m: ms.true_score(m, infl, course, tr, p) for m in ms.MEASURES}
 
 
@@ -191,11 +198,18 @@ def run_disease_trial(
     if not 1 <= n <= MAX_PATIENTS:
         raise InputError("patients", "out of range", value=n, accepted=f"1-{MAX_PATIENTS}")
     if not 1 <= R <= 10000 or n * R > MAX_PATIENT_TRIALS:
-        raise InputError("replicates", "out of range", value=R,
-                         accepted=f"1-10000 with patients x replicates <= {MAX_PATIENT_TRIALS}")
+        raise InputError(
+            "replicates",
+            "out of range",
+            value=R,
+            accepted=f"1-10000 with patients x replicates <= {MAX_PATIENT_TRIALS}",
+        )
     if design.type == "up-and-down":
-        raise InputError("type", f"up-and-down designs are pain-model only (condition {cond!r})",
-                         accepted="parallel, crossover, fixed-order, open-label")
+        raise InputError(
+            "type",
+            f"up-and-down designs are pain-model only (condition {cond!r})",
+            accepted="parallel, crossover, fixed-order, open-label",
+        )
     _check_arm_sizes(design, n)
     p = readout_parameters(cond, readout, use_calibrated=use_calibrated)
     rng = np.random.default_rng(seed)
@@ -207,8 +221,15 @@ def run_disease_trial(
     n_days = [d[-1][1] for d in pdays]
     per_week = design.realism.dropout_per_week or 0.0
     drop = dropout_days(rng, need, max(n_days), per_week)
-    pts = pd.DataFrame({"patient_id": np.arange(need), "replicate": np.arange(need) // n,
-                        "sequence": [seqs[i].name for i in seq_idx], "dropout_day": drop, "condition": cond})
+    pts = pd.DataFrame(
+        {
+            "patient_id": np.arange(need),
+            "replicate": np.arange(need) // n,
+            "sequence": [seqs[i].name for i in seq_idx],
+            "dropout_day": drop,
+            "condition": cond,
+        }
+    )
     expectation = p["placebo.expectation"]
     tnames = design.treatment_names()
     values = {e.name: {t: np.full(need, np.nan) for t in tnames} for e in design.endpoints}
@@ -225,15 +246,17 @@ def run_disease_trial(
             mask = missed_dose_mask(rng, n_dose_events(reg, n_days[s]), design.realism.adherence)
             reg = sequence_regimen(design.treatments, seq.phases, missed_mask=mask)
         t1 = time.perf_counter()
-        imm = immune_daily(reg, n_days[s], cond, rows.size, seed=int(rng.integers(2**31)), params=params,
-                           engine=engine)
+        imm = immune_daily(
+            reg, n_days[s], cond, rows.size, seed=int(rng.integers(2**31)), params=params, engine=engine
+        )
         t_model += time.perf_counter() - t1
         if progress:
             progress(f"sequence {seq.name}", s + 1, len(seqs))
         mechanism[seq.name] = {k: v.mean(axis=0) for k, v in imm.items()}
         tr = traits.take(rows)
-        course = expectation_course(pdays[s], _treated_flags(design, seq.phases), p["placebo.onset_days"],
-                                    p["placebo.offset_days"])
+        course = expectation_course(
+            pdays[s], _treated_flags(design, seq.phases), p["placebo.onset_days"], p["placebo.offset_days"]
+        )
         resp = tr.responsiveness if cond == "crohns" else np.ones(rows.size)
         pf = placebo_fraction(course, expectation, resp)
         norm = pf / expectation if expectation > 0 else np.zeros_like(pf)
@@ -242,14 +265,14 @@ def run_disease_trial(
         trajectories[seq.name] = _trajectory(true[prim], seq.phases, pdays[s])
         readings_at: dict[tuple[str, int], np.ndarray] = {}
 
-        def read(name: str, day: int, _true=true, _rows=rows) -> np.ndarray:
+        def read(name: str, day: int, _true=true, _rows=rows, _at=readings_at) -> np.ndarray:
             """One noisy reading per (reading, visit day), shared by every endpoint of that visit."""
             key = (name, day)
-            if key not in readings_at:
+            if key not in _at:
                 sd_key, lo, hi = READINGS[cond][name]
                 v = crohns.measure(rng, _true[name][:, day], p[sd_key], lo, hi)
-                readings_at[key] = np.where(drop[_rows] > day, v, np.nan)
-            return readings_at[key]
+                _at[key] = np.where(drop[_rows] > day, v, np.nan)
+            return _at[key]
 
         k_period = 0
         for ph in seq.phases:
@@ -273,8 +296,12 @@ def run_disease_trial(
                     else:
                         v = np.where(gone, 0.0, v)
                 values[e.name][tname][rows] = v
-    last_treated_end = np.array([max(b for (_a, b), ph in zip(pdays[s], seqs[s].phases, strict=True)
-                                     if ph.treatment) for s in seq_idx])
+    last_treated_end = np.array(
+        [
+            max(b for (_a, b), ph in zip(pdays[s], seqs[s].phases, strict=True) if ph.treatment)
+            for s in seq_idx
+        ]
+    )
     completer = drop >= last_treated_end
     pts["completer"] = completer
     table = EndpointTable(values=values, period=period, completer=completer)
@@ -310,6 +337,8 @@ def _trajectory(true: np.ndarray, phases, pdays) -> Trajectory:
         p90=np.percentile(true, 90, axis=0),
         latent_mean=true.mean(axis=0),
         n=int(true.shape[0]),
-        phases=[{"name": ph.name, "treatment": ph.treatment, "start": a, "end": b}
-                for (a, b), ph in zip(pdays, phases, strict=True)],
+        phases=[
+            {"name": ph.name, "treatment": ph.treatment, "start": a, "end": b}
+            for (a, b), ph in zip(pdays, phases, strict=True)
+        ],
     )

@@ -1,5 +1,8 @@
 """Which conditions ldnsim covers, with which model, and the refusal of everything else.
 
+Lives in the data layer so that every layer (the pain facade :func:`ldnsim.simulate`, the trial schema, the
+N-of-1 analysis, the CLI and the web) can ask it before anything runs.
+
 Pure lookups (no numpy): the CLI, the web forms, the trial schema and the N-of-1 analysis call these
 before anything is simulated, so an uncovered condition is refused with a clear message (InputError,
 exit 2 in the CLI, HTTP 4xx in the web) and never silently run on the pain model.
@@ -7,7 +10,7 @@ exit 2 in the CLI, HTTP 4xx in the web) and never silently run on the pain model
 
 from __future__ import annotations
 
-from ...errors import InputError
+from ..errors import InputError, UnknownNameError
 
 __all__ = [
     "DISEASE_CONDITIONS",
@@ -71,7 +74,7 @@ def is_disease_condition(name: str) -> bool:
 
 
 def _pain_conditions() -> list[str]:
-    from ...data import load_yaml
+    from . import load_yaml
 
     return sorted(k for k, v in load_yaml("system/conditions.yaml").items() if isinstance(v, dict))
 
@@ -81,7 +84,9 @@ def covered_conditions() -> dict[str, list[str]]:
     return {"pain model": _pain_conditions(), "immune model": sorted(DISEASE_CONDITIONS)}
 
 
-def check_condition(name: str, field: str = "condition", *, allow: tuple[str, ...] = ("pain", "disease")) -> str:
+def check_condition(
+    name: str, field: str = "condition", *, allow: tuple[str, ...] = ("pain", "disease")
+) -> str:
     """The canonical name of a covered condition, or :class:`InputError` naming ``field``.
 
     ``allow``: which models the caller can run (``pain``, ``disease``). A disease condition asked of a
@@ -98,14 +103,20 @@ def check_condition(name: str, field: str = "condition", *, allow: tuple[str, ..
     key = _key(name).replace(" ", "_")
     if key in pain:
         if "pain" not in allow:
-            raise InputError(field, f"{name!r} is a pain condition; this tool covers "
-                             f"{', '.join(sorted(DISEASE_CONDITIONS))} only", accepted=_accepted(allow))
+            raise InputError(
+                field,
+                f"{name!r} is a pain condition; this tool covers "
+                f"{', '.join(sorted(DISEASE_CONDITIONS))} only",
+                accepted=_accepted(allow),
+            )
         return key
+    known = (pain if "pain" in allow else []) + (sorted(DISEASE_CONDITIONS) if "disease" in allow else [])
+    err = UnknownNameError(field, name, known)
     raise InputError(
         field,
-        f"condition {name!r} is not covered by ldnsim's models (it is not run on the pain model either)",
+        f"condition {name!r} is not covered by ldnsim's models and is not run on the pain model"
+        + (f"; did you mean {' or '.join(err.suggestions)}?" if err.suggestions else ""),
         accepted=_accepted(allow),
-        value=None,
     )
 
 
@@ -114,8 +125,8 @@ def refuse_disease_condition(name: str, field: str = "condition") -> None:
     raise InputError(
         field,
         f"{name!r} is modelled by the immune module with its own readout ({DISEASE_CONDITIONS[name]}), "
-        "not by the pain model this tool uses; run it as a trial design (`ldnsim trial smith2011`, "
-        "`ldnsim trial cree2010`) or `ldnsim simulate --condition " + name + "`",
+        "not by the pain model this tool uses; use ldnsim.immune.simulate_immune, `ldnsim simulate "
+        f"--condition {name}` or a trial design (`ldnsim trial smith2011`, `ldnsim trial cree2010`)",
         accepted="pain conditions: " + ", ".join(_pain_conditions()),
     )
 
