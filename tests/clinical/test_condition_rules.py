@@ -1,6 +1,6 @@
 """Clinical notes for the conditions the immune module covers: IBD medicines (aminosalicylates: no
-interaction;
-thiopurines and biologics: the usual immunosuppressant caution, no more) and MS disease-modifying therapies
+interaction; thiopurines and biologics: the usual immunosuppressant caution, no more) and MS disease-modifying
+therapies
 (LDN was taken with stable DMTs in Cree 2010). Each finding cites its sources with evidence grades."""
 
 import pytest
