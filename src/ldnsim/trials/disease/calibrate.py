@@ -237,7 +237,8 @@ def calibrate_ms_effects(patients: int = 2000, seed: int = 1) -> dict[str, Any]:
     for m in fitted:
         unit[f"measures.{m}.effect"] = 1.0
         unit[f"measures.{m}.assessment_sd"] = 0.0
-    res = run_trial("cree2010", patients=patients, replicates=1, seed=seed, realism=unit, use_calibrated=False)
+    res = run_trial("cree2010", patients=patients, replicates=1, seed=seed, realism=unit,
+                    use_calibrated=False)
     by = {c.endpoint: c.difference for c in res.contrasts}
     out: dict[str, Any] = {}
     for t in targets()["ms"]:
