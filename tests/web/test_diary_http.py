@@ -172,3 +172,16 @@ def test_analysis_says_why_it_cannot_run_yet(app):
         _login(c, "bob")
         page = c.get("/diary/p/PB").text  # no entries, no LDN start
     assert "Not possible yet" in page and "no diary entries" in page, page[-3000:]
+
+
+def test_nof1_analysis_refuses_a_crohns_diary_with_the_reason(app):
+    """The N-of-1 analysis is the pain model's: for a Crohn's patient the page says why, it never runs it."""
+    app.state.diary.add_patient("PCD", clinician_id="dr-x", condition="crohns", ldn_start="2026-01-10")
+    try:
+        with TestClient(app) as c:
+            _login(c, "drx")
+            page = c.get("/diary/p/PCD").text
+        assert "Not possible yet" in page and "immune module" in page
+        assert "beyond placebo" not in page
+    finally:
+        app.state.diary.delete_patient("PCD")

@@ -177,6 +177,15 @@ def _simulate_immune_cmd(condition, regimen, days, variant, esr, plot, engine, j
         "ogfr_blockade_hours": ds["ogfr_blockade_hours"].values[0],
         "disclaimer": DISCLAIMER,
     }
+    from ..trials.disease import typical_readout
+
+    readout = typical_readout(doc["condition"], ds[tissue].values[0])
+    doc["readout_typical_patient"] = readout
+    doc["readout_note"] = (
+        "the disease readout (docs/conditions.md) of a patient with population-mean traits: drug effect only, "
+        "no placebo, natural course or visit noise (those are in the trial designs: ldnsim trial smith2011, "
+        "cree2010)"
+    )
     if plot is not None:
         _plot_immune(ds, tissue, plot)
         doc["plot"] = str(plot)
@@ -185,10 +194,12 @@ def _simulate_immune_cmd(condition, regimen, days, variant, esr, plot, engine, j
         return
     typer.echo(f"{doc['condition']} (immune / OGF-OGFr module), regimen: {regimen or 'none'}")
     v = ds[tissue].values[0]
+    score = "cdai" if doc["condition"] == "crohns" else "sf36_mcs"
     for d in range(0, v.size, 7):
         typer.echo(f"day {d:4d}  {tissue.replace('_', ' ')} {v[d]:5.2f}  OGFr occupancy "
                    f"{ds['ogfr_occupancy'].values[0, d]:.2f}  proliferation "
-                   f"{ds['lymphocyte_proliferation'].values[0, d]:.3f}  OGF {ds['ogf'].values[0, d]:.2f}")
+                   f"{ds['lymphocyte_proliferation'].values[0, d]:.3f}  OGF {ds['ogf'].values[0, d]:.2f}  "
+                   f"{score} {readout[score][d]:.1f}")
     typer.echo(DISCLAIMER)
 
 
