@@ -182,9 +182,9 @@ def _simulate_immune_cmd(condition, regimen, days, variant, esr, plot, engine, j
     readout = typical_readout(doc["condition"], ds[tissue].values[0])
     doc["readout_typical_patient"] = readout
     doc["readout_note"] = (
-        "the disease readout (docs/conditions.md) of a patient with population-mean traits: drug effect only, "
-        "no placebo, natural course or visit noise (those are in the trial designs: ldnsim trial smith2011, "
-        "cree2010)"
+        "the disease readout (docs/conditions.md) of a patient with population-mean traits: drug effect "
+        "only, no placebo, natural course or visit noise (those are in the trial designs: ldnsim trial "
+        "smith2011, cree2010)"
     )
     if plot is not None:
         _plot_immune(ds, tissue, plot)

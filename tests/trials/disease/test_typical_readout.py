@@ -25,4 +25,5 @@ def test_ms_untreated_readout_stays_at_baseline(capsys):
     assert run(["simulate", "--condition", "ms", "--days", "10", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     p = readout_parameters("ms")
-    np.testing.assert_allclose(doc["readout_typical_patient"]["sf36_mcs"], p["measures.sf36_mcs.baseline_mean"])
+    mcs = doc["readout_typical_patient"]["sf36_mcs"]
+    np.testing.assert_allclose(mcs, p["measures.sf36_mcs.baseline_mean"])
