@@ -56,3 +56,26 @@ def test_roadrunner_runs_the_same_equations_and_trajectory(condition, tmp_path):
     rel = np.abs(out["final_state"][0] - y_rr) / np.maximum(np.abs(y_rr), 1e-3)
     assert np.max(rel) < 1e-3, rel
     assert np.max(np.abs(y_rr[:3] - 1.0)) > 0.05  # the states moved: the test compares a response
+
+
+def test_cli_export_immune(tmp_path):
+    import contextlib
+    import io
+    import json
+
+    import ldnsim.cli.sbml_cmd  # noqa: F401  (registers the command)
+    from ldnsim.cli._app import run
+
+    out = tmp_path / "imm.xml"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = run(["export-sbml", str(out), "--model", "immune", "--condition", "ms", "--days", "3",
+                    "--json"])
+    assert code == 0
+    doc = json.loads(buf.getvalue())
+    assert {f"state:{n}" for n in STATE_NAMES} <= set(doc["outputs"]) and doc["states"] > len(STATE_NAMES)
+    assert libsbml.readSBMLFromFile(str(out)).getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        assert run(["export-sbml", str(out), "--model", "immune", "--condition", "fibromyalgia"]) == 2
+    assert "crohns" in err.getvalue()

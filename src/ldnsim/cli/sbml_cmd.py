@@ -19,21 +19,29 @@ def export_sbml_cmd(
     days: float = typer.Option(7.0, "--days", help="Days of dosing written into the model (1-36525)."),
     formulation: str = typer.Option("", "--formulation", help="Formulation key (default: the drug's)."),
     regimen: str = typer.Option("", "--regimen", help="Regimen text instead of --drug/--dose/--interval."),
-    model: str = typer.Option("pk", "--model", help="pk (PK + receptors) or full (+ system, pain)."),
-    condition: str = typer.Option("fibromyalgia", "--condition", help="Condition preset (--model full)."),
+    model: str = typer.Option(
+        "pk", "--model", help="pk (PK + receptors), full (+ system, pain) or immune (+ OGF-OGFr module)."),
+    condition: str = typer.Option(
+        "fibromyalgia", "--condition",
+        help="Condition preset (--model full: a pain condition; --model immune: crohns or ms)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Export the PK + receptor model (or the whole model) with its dosing as SBML L3V2."""
+    """Export the PK + receptor model (or the whole pain model, or the immune / OGF-OGFr module) with its
+    dosing as SBML L3V2."""
     from ..sbml import export_sbml, pk_model_spec
     from ..units import parse_duration, parse_mass
 
     if not 0 < days <= 36525:
         raise InputError("days", "out of range", accepted="0-36525", value=days)
-    if model not in ("pk", "full"):
-        raise InputError("model", "unknown model", accepted="pk, full", value=model)
+    if model not in ("pk", "full", "immune"):
+        raise InputError("model", "unknown model", accepted="pk, full, immune", value=model)
     events = _events(regimen, drug, dose, interval, days, formulation, parse_mass, parse_duration)
     if model == "pk":
         spec, info = pk_model_spec(events, days=days)
+    elif model == "immune":
+        from ..sbml import immune_model_spec
+
+        spec, info = immune_model_spec(events, days=days, condition=condition)
     else:
         from ..sbml import full_model_spec
 
