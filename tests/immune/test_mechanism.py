@@ -87,3 +87,19 @@ def test_ms_compartment():
     assert np.all(ds["mucosal_inflammation"].values == 0.0)
     cns = ds["cns_inflammation"].values[0]
     assert cns[-1] < 0.95 and cns[-1] < cns[20]
+
+
+def test_ms_ogf_rises_on_ldn():
+    """Ludwig, Zagon & McLaughlin 2017: serum OGF is low in untreated MS and normal on LDN (direction)."""
+    ds = simulate_immune(LDN, 28, "ms")
+    assert ds["ogf"].values[0, -1] > 1.3
+
+
+def test_metabolite_affinity_decides_intermittent_or_continuous():
+    """docs/immune.md: if 6β-naltrexol bound OGFr as it binds μ (Ki 2.12 nM), 4.5 mg nightly would block OGFr
+    all day and speed proliferation — the shipped (assumed) 50 nM keeps blockade to hours."""
+    mu_like = simulate_immune(LDN, 42, "crohns", params={"ogfr_ki_6beta_naltrexol_nM": 2.12})
+    assert mu_like["ogfr_blockade_hours"].values[0, -1] > 20
+    assert mu_like["lymphocyte_proliferation"].values[0, -1] > 1.0
+    shipped = simulate_immune(LDN, 42, "crohns")
+    assert shipped["ogfr_blockade_hours"].values[0, -1] < 6
