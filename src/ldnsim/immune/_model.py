@@ -68,7 +68,8 @@ def _expstep(y: Any, prod: Any, loss: Any, dt: float, xp: Any) -> Any:
     return y * xp.exp(zz) + prod * dt * _phi1(zz, xp)
 
 
-def step(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float, xp: Any) -> tuple[Any, dict]:
+def step(y: Any, d: Mapping[str, Any], p: Mapping[str, Any], dt: float,
+         xp: Any) -> tuple[Any, dict[str, Any]]:
     """One macro-step of ``dt`` h: exponential Heun on ``dy/dt = P − L·y`` with the rates averaged over the
     driver samples ``d["ogfr_drug"]`` (n_sub, P) — the scheme of :func:`ldnsim.system.step`. Returns the new
     state (P, n_states) and ``{"immune": (P, len(OUTPUT_NAMES))}``: each output's mean over the step's

@@ -45,10 +45,10 @@ _FRACTIONS = ("w_tissue",)
 
 
 @cache
-def parameter_entries() -> dict[str, dict]:
+def parameter_entries() -> dict[str, dict[str, Any]]:
     """Every immune parameter entry (value, unit, provenance …) by its flat name (cached; do not mutate)."""
     doc = load_yaml(PARAMETERS_FILE)
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for dotted, entry in iter_parameters({k: v for k, v in doc.items() if k != "meta"}):
         name = dotted.rpartition(".")[2]
         if name in out:
@@ -73,9 +73,9 @@ def ogfr_ki_nM() -> dict[str, str]:
 
 
 @cache
-def conditions() -> dict[str, dict]:
+def conditions() -> dict[str, dict[str, Any]]:
     """Condition presets as loaded (do not mutate)."""
-    doc = load_yaml(CONDITIONS_FILE)
+    doc: dict[str, dict[str, Any]] = load_yaml(CONDITIONS_FILE)
     for name, cond in doc.items():
         missing = [f for f in CONDITION_FIELDS if f not in cond]
         if missing:

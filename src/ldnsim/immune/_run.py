@@ -35,7 +35,7 @@ def run_chunk(problem: Any, start: int, stop: int, advance_fn: Any = None) -> di
     k_out = len(model.output_names)
     daily = np.zeros((n, problem.days, k_out))
     if advance_fn is None:
-        def advance_fn(y, d, p, dt):
+        def advance_fn(y: Any, d: Any, p: Any, dt: float) -> Any:
             return advance(model.step, y, d, p, dt, problem.rtol, problem.atol, np,
                            max_level=problem.max_level, readout=model.readout)
     y = chunk.y0
