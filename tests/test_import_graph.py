@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ldnsim.simulate",),
     ("ldnsim.immune",),
     ("ldnsim.trials",),
+    ("ldnsim.calibration",),
     ("ldnsim.sbml",),
     ("ldnsim.clinical",),
     ("ldnsim.diary", "ldnsim.nof1"),

@@ -19,7 +19,7 @@ import importlib
 from collections.abc import Sequence
 
 _COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "sbml_cmd", "docs_cmd",
-                    "diary", "nof1"]
+                    "diary", "nof1", "calibrate_cmd"]
 
 #: top-level command (or command group) name -> the module under ``ldnsim.cli`` that registers it;
 #: ``None``: defined in ``_app`` itself (always present)

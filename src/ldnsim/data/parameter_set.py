@@ -9,9 +9,11 @@ engines, SBML export, clinical model-based holds) reads its parameter values thr
 2. ``system/variants.yaml``: each structural variant is declared there as data over the one system
    (switches such as ``tlr4_on`` and the values refitted for that variant).
 
-``ParameterSet.draws`` returns parameter draws for uncertainty propagation. Until the Bayesian posterior
-is shipped these are APPROXIMATE draws built from the profile-likelihood intervals of the calibrated
-parameters (independent log-normal per parameter); ``provenance["draws"]`` says which kind they are.
+``ParameterSet.draws`` returns parameter draws for uncertainty propagation: for a variant calibrated by
+the Bayesian calibration (``ldnsim calibrate``; ``system/posterior.npz``), draws of its POSTERIOR for a new
+trial (population parameters with a fresh study-level random effect, :func:`ldnsim.data.posterior.
+new_study_draws`); for any other variant, APPROXIMATE draws built from the profile-likelihood intervals
+(independent log-normal per parameter). ``provenance["draws"]`` says which kind they are.
 """
 
 from __future__ import annotations
@@ -102,14 +104,21 @@ class ParameterSet:
 
     def draws(self, n: int, seed: int) -> list[dict[str, float]]:
         """``n`` parameter draws, each a flat dict of the uncertain parameters (system names and dotted
-        realism names) to pass as overrides. See ``provenance["draws"]`` for what they approximate.
+        realism names) to pass as overrides. See ``provenance["draws"]`` for what they are.
 
-        Until the Bayesian posterior ships these are independent log-normal draws with the shipped
-        value as median and the log-width of the profile-likelihood 95 % interval (the wider side,
-        so a censored edge is not narrowed): an approximation, not a posterior.
+        With a shipped posterior for this variant: posterior draws for a NEW trial
+        (:func:`ldnsim.data.posterior.new_study_draws`: the sampled population parameters, each with a
+        fresh study-level random effect; expectation values are the reference design's, adjusted per
+        design by the trial layer). Otherwise independent log-normal draws with the shipped value as
+        median and the log-width of the profile-likelihood 95 % interval: an approximation.
         """
-        if not isinstance(n, int | np.integer) or not 1 <= int(n) <= 100000:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= int(n) <= 100000:
             raise InputError("n", "number of draws out of range", accepted="1-100000", value=n)
+        from .posterior import new_study_draws, posterior_samples
+
+        post = posterior_samples(self.variant)
+        if post is not None:
+            return new_study_draws(post, int(n), seed, float(self.realism["placebo.expectation_cap"]))
         rng = np.random.default_rng(seed)
         out: list[dict[str, float]] = [dict() for _ in range(int(n))]
         for name, (lo, hi) in sorted(self.uncertainty.items()):
@@ -161,8 +170,7 @@ def _load(variant: str) -> ParameterSet:
         "description": str(spec.get("description", "")),
         "files": [SYSTEM_FILE, REALISM_FILE, VARIANTS_FILE],
         "calibration": dict(spec.get("calibration") or {}),
-        "draws": "APPROXIMATE: independent log-normal per parameter from the profile-likelihood 95% "
-                 "intervals of the calibration (not a Bayesian posterior)",
+        "draws": _draws_kind(variant),
     }
     return ParameterSet(
         variant=variant,
@@ -172,6 +180,19 @@ def _load(variant: str) -> ParameterSet:
         switches=MappingProxyType(switches),
         uncertainty=MappingProxyType(uncertainty),
     )
+
+
+def _draws_kind(variant: str) -> str:
+    from .posterior import posterior_record, posterior_samples
+
+    if posterior_samples(variant) is not None:
+        meta = (posterior_record() or {}).get("meta", {})
+        return (f"POSTERIOR: Bayesian calibration draws of {variant!r} for a new trial "
+                f"(system/posterior.npz; "
+                f"command {meta.get('command', '?')!r}, commit {meta.get('commit', '?')}, "
+                f"date {meta.get('date', '?')}, seed {meta.get('seed', '?')})")
+    return ("APPROXIMATE: independent log-normal per parameter from the profile-likelihood 95% "
+            "intervals of the calibration (not a Bayesian posterior; this variant has no shipped posterior)")
 
 
 def load_parameter_set(variant: str = DEFAULT_VARIANT) -> ParameterSet:

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import yaml
 
-__all__ = ["TARGETS", "Param", "FULL_PARAMS", "MU_PARAMS", "evaluate", "fit", "profile", "main"]
+__all__ = ["summary_quantity", "TARGETS", "Param", "FULL_PARAMS", "MU_PARAMS", "evaluate", "fit", "profile",
+           "main"]
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,7 @@ def evaluate(
                 use_calibrated=False,
             )
             cache[t.preset] = res.summary
-        s = cache[t.preset]
-        if t.quantity in ("rate_at_3.88", "rise_2.25_5.25"):
-            dr = (s.get("dose_finding") or {}).get("dose_response") or {}
-            xs = np.array([float(k.split()[0]) for k in dr])
-            ys = np.array([np.nan if v is None else v for v in dr.values()], float)
-            if t.quantity == "rate_at_3.88":
-                sim = float(np.interp(3.88, xs, ys))
-            else:
-                sim = float(np.interp(5.25, xs, ys) - np.interp(2.25, xs, ys))
-            sim = None if not math.isfinite(sim) else sim
-        else:
-            arm, key = t.quantity.split(".", 1)
-            sim = (s["arms"].get(arm) or {}).get(key)
+        sim = summary_quantity(cache[t.preset], t.quantity)
         z = 10.0 if sim is None else (sim - t.published) / t.se
         chi2 += z * z
         rows.append(
@@ -152,6 +141,26 @@ def evaluate(
             }
         )
     return chi2, rows
+
+
+def summary_quantity(summary: dict, quantity: str) -> float | None:
+    """One published quantity of a trial summary: ``arm.key`` (e.g. ``ldn.pct_reduction_mean``) or, for an
+    up-and-down design, ``rate_at_3.88`` (population response rate at 3.88 mg, interpolated over the dose
+    levels) or ``rise_2.25_5.25``. None when the trial did not produce it."""
+    if quantity in ("rate_at_3.88", "rise_2.25_5.25"):
+        dr = (summary.get("dose_finding") or {}).get("dose_response") or {}
+        if not dr:
+            return None
+        xs = np.array([float(k.split()[0]) for k in dr])
+        ys = np.array([np.nan if v is None else v for v in dr.values()], float)
+        if quantity == "rate_at_3.88":
+            sim = float(np.interp(3.88, xs, ys))
+        else:
+            sim = float(np.interp(5.25, xs, ys) - np.interp(2.25, xs, ys))
+        return sim if math.isfinite(sim) else None
+    arm, key = quantity.split(".", 1)
+    v = (summary["arms"].get(arm) or {}).get(key)
+    return None if v is None or not math.isfinite(float(v)) else float(v)
 
 
 def _to_unit(p: Param, v: float) -> float:

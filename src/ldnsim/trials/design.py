@@ -38,6 +38,7 @@ PRESETS = {
     "younger2009": "younger2009.yaml",
     "younger2013": "younger2013.yaml",
     "bruun-plesner2020": "bruun-plesner2020.yaml",
+    "parkitny2017": "parkitny2017.yaml",
     "bruun2024": "bruun2024.yaml",  # role: validation (not calibrated against)
     "smith2011": "smith2011.yaml",  # Crohn's disease RCT (calibration of the CDAI readout)
     "lie2018": "lie2018.yaml",  # IBD open label (context, not calibration)
@@ -163,14 +164,25 @@ class Inclusion(_Strict):
     score_max: float | None = Field(default=None, ge=0, le=600)
 
 
+class BaselinePain(_Strict):
+    """A trial's reported baseline pain (0–10 NRS; a 0–100 report divided by 10): enrolled virtual patients
+    are matched to it (``mean``; ``sd`` when reported, else the eligible patients' own spread is kept)."""
+
+    mean: float = Field(ge=0, le=10, description="mean baseline pain, 0-10 NRS")
+    sd: float | None = Field(default=None, gt=0, le=5, description="SD of baseline pain, NRS")
+    source: str = ""
+
+
 class PopulationSpec(_Strict):
     """Who is enrolled. ``conditions``: a mixed-condition population, condition -> share (normalised);
-    each patient is sampled and simulated with their own condition (overrides ``condition``)."""
+    each patient is sampled and simulated with their own condition (overrides ``condition``).
+    ``baseline_pain``: the reported baseline the enrolled patients are matched to (see BaselinePain)."""
 
     sex: Literal["female", "male", "any"] | None = None
     age: tuple[float, float] | None = None
     concomitant_opioid: bool | None = None
     conditions: dict[str, float] | None = None
+    baseline_pain: BaselinePain | None = None
 
     @field_validator("conditions")
     @classmethod
@@ -223,6 +235,9 @@ class TrialDesign(_Strict):
     blinding: Literal["double", "single", "open"] = "double"
     randomized: bool = True
     scale_max: Literal[10, 100] = 10
+    #: how pain is rated: a daily diary, or a recall rating (e.g. "average pain over the last 7 days" at a
+    #: visit); the placebo/expectation model's size depends on it (ldnsim.trials.placebo)
+    pain_report: Literal["diary", "recall"] = "diary"
     patients: int = Field(ge=1, le=100000)
     replicates: int = Field(default=1, ge=1, le=10000)
     population: PopulationSpec = PopulationSpec()

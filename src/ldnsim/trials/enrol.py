@@ -22,6 +22,7 @@ from ..population import sample_population
 from .design import Phase, TrialDesign
 from .measurement import dropout_days, ou_process, realism_parameters
 from .model import phase_days, simulate_pain
+from .placebo import design_expectation
 
 __all__ = ["TrialSettings", "Enrolment", "settle", "enrol", "allocate", "adherence_patterns"]
 
@@ -96,17 +97,31 @@ def realism_for(
     design: TrialDesign, overrides: Mapping[str, float] | None, use_calibrated: bool, variant: str = "full"
 ) -> dict[str, float]:
     """Realism parameters: realism.yaml, the calibration, the design's ``realism`` block, then
-    ``overrides``."""
+    ``overrides``. The expectation of the design's blinding is a reference value (daily diary, 12 weeks)
+    adjusted for the design's length and pain report (:func:`~.placebo.design_expectation`), unless the
+    design's ``realism.expectation`` gives it (taken as it is)."""
     p = realism_parameters(overrides, use_calibrated=use_calibrated, variant=variant)
     r = design.realism
-    if r.expectation is not None:
-        p[f"placebo.expectation.{design.blinding}"] = r.expectation
+    key = f"placebo.expectation.{design.blinding}"
+    own = r.expectation is not None
+    if own:
+        p[key] = r.expectation
     if r.dropout_per_week is not None:
         p["dropout.per_week"] = r.dropout_per_week
     if r.adherence is not None:
         p["adherence.fixed"] = r.adherence
     if overrides:  # explicit overrides win over the design's own
         p.update({k: float(v) for k, v in overrides.items() if v is not None})
+        own = own and overrides.get(key) is None
+    if not own:
+        p[key] = design_expectation(
+            p[key],
+            weeks=max(design.total_weeks(s) for s in design.sequences),
+            recall=design.pain_report == "recall",
+            cap=p.get("placebo.expectation_cap", 0.6),
+            length_logit=p.get("placebo.design.length_logit", 0.0),
+            recall_logit=p.get("placebo.design.recall_logit", 0.0),
+        )
     return p
 
 
@@ -244,12 +259,14 @@ def enrol(
     )
     need = n * R
     inc = design.inclusion
+    match = design.population.baseline_pain
+    pool_need = need * (_MATCH_POOL if match is not None else 1)
     lead = max(-int(round(p["fluctuation.screening_day"])), 0)
-    cand_parts, fl_parts, elig_parts = [], [], []
+    cand_parts, fl_parts, elig_parts, day0_parts = [], [], [], []
     screened, n_elig = 0, 0
-    batch = int(math.ceil(need * 1.3)) + 8
-    while n_elig < need:
-        if screened >= need * inc.max_screened_per_enrolled:
+    batch = int(math.ceil(pool_need * 1.3)) + 8
+    while n_elig < pool_need:
+        if screened >= pool_need * inc.max_screened_per_enrolled:
             raise InputError(
                 "inclusion",
                 f"too few candidates meet the inclusion criteria ({n_elig} of {need} after screening "
@@ -273,17 +290,23 @@ def enrol(
         cand_parts.append(c)
         fl_parts.append(fl[:, lead:])
         elig_parts.append(ok)
+        day0_parts.append(pain0[:, 0] + fl[:, lead])
         screened += batch
         n_elig += int(ok.sum())
-        batch = max(8, int(math.ceil((need - n_elig) * 1.5 * screened / max(n_elig, 1))))
+        batch = max(8, int(math.ceil((pool_need - n_elig) * 1.5 * screened / max(n_elig, 1))))
     tick("screening")
     cands = pd.concat(cand_parts, ignore_index=True)
     elig = np.concatenate(elig_parts)
-    idx = np.flatnonzero(elig)[:need]
+    if match is None:
+        idx = np.flatnonzero(elig)[:need]
+    else:
+        pool = np.flatnonzero(elig)
+        idx = pool[match_baseline(np.concatenate(day0_parts)[pool], need, match.mean, match.sd, rng)]
     pts = cands.iloc[idx].reset_index(drop=True)
     pts["patient_id"] = np.arange(need)
     pts["replicate"] = np.arange(need) // n
     fluct = np.concatenate(fl_parts)[idx]
+    pts["pain_day0"] = np.concatenate(day0_parts)[idx]  # untreated pain + fluctuation on day 0 (NRS)
 
     seqs = design.sequences
     if design.type == "up-and-down":
@@ -304,6 +327,46 @@ def enrol(
         placebo_responsiveness=pts["placebo_responsiveness"].to_numpy(),
         screening_rate=float(elig.mean()),
     )
+
+
+#: eligible candidates screened per enrolled patient when matching a reported baseline (the pool to pick from)
+_MATCH_POOL = 4
+#: largest gap (NRS) between the matched and the reported mean baseline that is accepted
+_MATCH_TOL = 0.3
+
+
+def match_baseline(
+    values: np.ndarray, need: int, mean: float, sd: float | None, rng: np.random.Generator
+) -> np.ndarray:
+    """Indices of ``need`` of ``values`` (each eligible candidate's untreated pain on day 0, NRS) whose
+    distribution matches a reported baseline: targets are a random subsample of the pool shifted to
+    ``mean`` (and rescaled to ``sd`` when given); each target, in ascending order, takes the nearest unused
+    candidate at or above the previous pick. Raises InputError when the population cannot reach ``mean``
+    within 0.3 NRS (e.g. a reported baseline above what the condition preset produces)."""
+    values = np.asarray(values, float)
+    v = rng.choice(values, size=need, replace=False)
+    spread = v.std()
+    t = np.sort(mean + (v - v.mean()) * (sd / spread if sd and spread > 0 else 1.0))
+    order = np.argsort(values, kind="stable")
+    sv = values[order]
+    picks = np.empty(need, int)
+    last = -1
+    for i, x in enumerate(t):
+        j = max(int(np.searchsorted(sv, x)), last + 1)
+        j = min(j, sv.size - (need - i))  # leave room for the remaining targets
+        if j > last + 1 and abs(sv[j - 1] - x) < abs(sv[j] - x):
+            j -= 1
+        picks[i] = j
+        last = j
+    got = float(sv[picks].mean())
+    if abs(got - mean) > _MATCH_TOL:
+        raise InputError(
+            "population.baseline_pain.mean",
+            f"the virtual population cannot be matched to the reported baseline (matched mean {got:.2f} NRS)",
+            accepted=f"a mean the eligible patients reach (their range {sv[0]:.1f}-{sv[-1]:.1f} NRS)",
+            value=mean,
+        )
+    return order[picks]
 
 
 def _sample_candidates(

@@ -143,8 +143,13 @@ def run_posterior(
     variant: str = "full",
     engine: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    param_draws: Sequence[Mapping[str, float]] | None = None,
+    kind: str | None = None,
 ) -> PosteriorResult:
-    """Run the design over ``draws`` parameter draws (``replicates`` trials each, default the design's)."""
+    """Run the design over ``draws`` parameter draws (``replicates`` trials each, default the design's).
+
+    param_draws: the draws to use instead of ``ParameterSet.draws`` (e.g. a calibration run's own
+    posterior, before it is shipped); ``kind`` then says what they are."""
     from ..data.parameter_set import load_parameter_set
 
     if isinstance(design, str):
@@ -156,7 +161,13 @@ def run_posterior(
     draws = int(draws)
     ps = load_parameter_set(variant)
     R = int(design.replicates if replicates is None else replicates)
-    param_draws = ps.draws(draws, seed)
+    if param_draws is None:
+        param_draws = ps.draws(draws, seed)
+    else:
+        param_draws = [dict(d) for d in param_draws][:draws]
+        if len(param_draws) < draws:
+            raise InputError("param_draws", "fewer parameter draws than requested", accepted=f">= {draws}",
+                             value=len(param_draws))
     per_arm: dict[str, dict[str, list[float | None]]] = {}
     per_con: list[dict[str, list[Any]]] = [
         {"difference": [], "ci95_width": [], "sig": []} for _ in design.contrasts
@@ -227,7 +238,7 @@ def run_posterior(
         draws=draws,
         replicates_per_draw=R,
         seed=seed,
-        kind=str(ps.provenance.get("draws", "")),
+        kind=kind if kind is not None else str(ps.provenance.get("draws", "")),
         arms=arms,
         contrasts=contrasts,
         comparison=[],

@@ -242,6 +242,13 @@ def write_generated(docs_dir, readme) -> list[str]:
         (Path(docs_dir) / "credibility.md", [(FACE_BEGIN, FACE_END, render_face_table),
                                              (VARIANTS_BEGIN, VARIANTS_END, render_variant_table)]),
     ]
+    from ..data.posterior import posterior_record
+
+    if posterior_record() is not None:  # the Bayesian calibration's tables, from its shipped record
+        from ..calibration import report as cal
+
+        jobs.append((Path(docs_dir) / "credibility.md",
+                     [(*cal.markers(n), (lambda n=n: cal.render_block(n))) for n, _ in cal.BLOCKS]))
     changed = []
     for path, blocks in jobs:
         if not path.exists():
