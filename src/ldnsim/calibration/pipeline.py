@@ -475,7 +475,7 @@ def predictive_check(
     out = []
     for name in PRESETS:
         d = load_design(name)
-        if d.role != "validation":
+        if d.role != "validation" or d.is_disease():  # disease readouts are the immune module's to check
             continue
         draws = new_study_draws(samples, n_draws, seed, cap)
         post = run_posterior(
