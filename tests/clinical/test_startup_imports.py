@@ -37,3 +37,21 @@ def test_vocabulary_json_copy_is_the_validated_document(tmp_path, monkeypatch):
     _doccache.cached_doc.cache_clear()
     assert _doccache.cached_doc("clinical/vocabulary.yaml") == first
     _doccache.cached_doc.cache_clear()
+
+
+HOLD_PROBE = (
+    "import runpy, sys\n"
+    "sys.argv = ['ldnsim', 'hold', '--procedure-time', '2030-01-15T08:00', '--dose', '4.5mg', '--json']\n"
+    "try:\n    runpy.run_module('ldnsim', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
+    "heavy = ('xarray', 'pandas', 'scipy', 'matplotlib', 'jax', 'numpyro', 'sqlalchemy', 'dask')\n"
+    "sys.stderr.write('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+)
+
+
+def test_hold_runs_the_pk_model_without_xarray_or_pandas():
+    """hold/restart/acute-pain need the PK model's numbers, not its labelled Dataset (simulate_pk_arrays):
+    importing xarray + pandas would cost ~0.4 s of start-up (bench/clinical.py, cli_hold_ms)."""
+    res = subprocess.run([sys.executable, "-c", HOLD_PROBE], capture_output=True, text=True)
+    assert '"recommendation"' in res.stdout, res.stderr[-2000:]
+    heavy = res.stderr.rsplit("HEAVY:", 1)[1].strip()
+    assert heavy == "", f"hold imported {heavy}"
