@@ -22,7 +22,8 @@ _COMMAND_MODULES = ["pk", "simulate", "trial", "population_trial", "clinical", "
                     "diary", "nof1", "calibrate_cmd"]
 
 #: top-level command (or command group) name -> the module under ``ldnsim.cli`` that registers it;
-#: ``None``: defined in ``_app`` itself (always present)
+#: ``None``: defined in ``_app`` itself (always present). A new command module goes into
+#: ``_COMMAND_MODULES`` *and* here (``tests/cli/test_lazy_commands.py`` fails until both agree)
 COMMANDS: dict[str, str | None] = {
     "version": None,
     "pk": "pk", "drugs": "pk",
@@ -35,6 +36,7 @@ COMMANDS: dict[str, str | None] = {
     "docs": "docs_cmd",
     "diary": "diary",
     "nof1": "nof1",
+    "calibrate": "calibrate_cmd",
 }
 
 #: options of the root command that take a value (their value is not the command name)
