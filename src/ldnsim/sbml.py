@@ -929,8 +929,9 @@ def full_model_spec(
     """
     from .data.conditions import disease_condition, refuse_disease_condition
 
-    if isinstance(condition, str) and disease_condition(condition):  # the pain model's SBML only
-        refuse_disease_condition(disease_condition(condition))
+    dis = disease_condition(condition) if isinstance(condition, str) else None
+    if dis is not None:  # the pain model's SBML only
+        refuse_disease_condition(dis)
     from .model import ULD_ANALYTES, uld_site, untreated_start
     from .system import (
         ALGEBRAIC_NAMES,

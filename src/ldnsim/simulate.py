@@ -99,8 +99,9 @@ def simulate(
     """
     from .data.conditions import disease_condition, refuse_disease_condition
 
-    if isinstance(condition, str) and disease_condition(condition):  # Crohn's/MS: never the pain model
-        refuse_disease_condition(disease_condition(condition))
+    dis = disease_condition(condition) if isinstance(condition, str) else None
+    if dis is not None:  # Crohn's/MS: never the pain model
+        refuse_disease_condition(dis)
     if engine not in (None, "reference"):
         return _simulate_on_engine(engine, regimen, condition, days, patients, variant, output, params, seed,
                                    esr_mm_h)

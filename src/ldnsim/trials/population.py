@@ -265,8 +265,9 @@ def run_population_trial(
     """
     from ..data.conditions import disease_condition, refuse_disease_condition
 
-    if isinstance(condition, str) and disease_condition(condition):  # population trials run the pain model
-        refuse_disease_condition(disease_condition(condition))
+    dis = disease_condition(condition) if isinstance(condition, str) else None
+    if dis is not None:  # population trials run the pain model
+        refuse_disease_condition(dis)
     from ..engines import LdnModel, Problem, get_engine
 
     if arms is None:

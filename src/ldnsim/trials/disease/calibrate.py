@@ -184,7 +184,7 @@ def calibrate_crohns_placebo(
                 seed,
             )
             dev[i, j] = deviance(tg, rates)
-    i, j = np.unravel_index(int(np.argmin(dev)), dev.shape)
+    i, j = (int(x) for x in np.unravel_index(int(np.argmin(dev)), dev.shape))
     return {
         "placebo.expectation": {"value": float(ge[i]), "ci95_profile": profile_interval(ge, dev.min(axis=1))},
         "natural_course.improvement_mean": {

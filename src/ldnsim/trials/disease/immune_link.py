@@ -7,6 +7,7 @@ mechanics may set :data:`SIMULATE_IMMUNE` to a test double (as :data:`ldnsim.tri
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,8 @@ def immune_daily(
 ) -> dict[str, np.ndarray]:
     """Immune-module variables at days 0..n_days−1 (patients × days). Raises SolverError when the readout
     variable is missing, of the wrong shape or not finite (never a silent NaN)."""
-    kw = {"params": dict(params) if params else None, "n_patients": int(n_patients), "seed": seed}
+    kw: dict[str, Any] = {"params": dict(params) if params else None, "n_patients": int(n_patients),
+                          "seed": seed}
     if engine is not None:
         kw["engine"] = engine
     ds = get_simulate_immune()(regimen, int(n_days), condition, **kw)

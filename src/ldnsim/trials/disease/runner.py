@@ -43,7 +43,7 @@ from .params import readout_parameters
 __all__ = ["run_disease_trial", "READINGS", "primary_reading"]
 
 #: the readings of each condition: name -> (noise SD key, low, high) of its scale
-READINGS: dict[str, dict[str, tuple[str | None, float, float]]] = {
+READINGS: dict[str, dict[str, tuple[str, float, float]]] = {
     "crohns": {
         "cdai": ("cdai.measurement_sd", 0.0, 600.0),
         "pcdai": ("pcdai.measurement_sd", 0.0, 100.0),
@@ -80,6 +80,7 @@ def endpoint_value(ep, p: Mapping[str, float], base: np.ndarray, end: np.ndarray
     if ep.kind in ("qol_change", "cdai_change", "pcdai_change"):
         return end - base
     reading, key = _KIND_READING[ep.kind]
+    assert key is not None  # every thresholded kind has a default threshold in the data file
     thr = ep.threshold_points if ep.threshold_points is not None else p[key]
     if ep.kind.endswith("_response"):
         ok = (base - end) >= thr
