@@ -28,13 +28,15 @@ def _rr(xml: str, t: np.ndarray, sel: list[str]) -> np.ndarray:
     return res[:, 1:]
 
 
-def _check(events, days, covariates=None, points_per_h=2):
-    spec, info = pk_model_spec(events, days=days, covariates=covariates)
+def _check(events, days, covariates=None, points_per_h=2, variant="full"):
+    from ldnsim.model import with_occupancy
+
+    spec, info = pk_model_spec(events, days=days, covariates=covariates, variant=variant)
     xml = sbml_string(spec)
     t = np.linspace(0.0, 24.0 * days, int(24 * days * points_per_h) + 1)
     ids = list(spec.outputs.values())
     theirs = _rr(xml, t, ids)
-    ds = simulate_pk(events, t, covariates)
+    ds = simulate_pk(events, t, covariates, eta=with_occupancy(None, variant, [e.drug for e in events]))
     occ = occupancy({str(a): ds.effect_nM.sel(analyte=a).values[0] for a in ds.analyte.values})
     worst = {}
     for col, (key, _rid) in enumerate(spec.outputs.items()):
@@ -56,6 +58,21 @@ def test_ldn_nightly_matches_roadrunner():
     assert need <= set(worst)
     assert max(worst.values()) <= REL_TOL, worst
     assert len(spec.events) == 1  # a regular train is one self-rescheduling event
+
+
+def test_parent_transient_occupancy_variant_matches_roadrunner():
+    """The occupancy variant's effect-site values (data/occupancy.yaml) are what the exported file runs:
+    libRoadRunner reproduces ldnsim, and the brain occupancy differs from the default variant's."""
+    events = [DoseEvent(24.0 * k, "naltrexone", 4.5) for k in range(3)]
+    worst, spec = _check(events, 3, variant="full/parent-transient")
+    assert max(worst.values()) <= REL_TOL
+    assert "parent-transient" in spec.notes
+    t = np.linspace(0.0, 72.0, 145)
+    occ = {}
+    for v in ("full", "full/parent-transient"):
+        s, _ = pk_model_spec(events, days=3, variant=v)
+        occ[v] = _rr(sbml_string(s), t, [s.outputs["occupancy:mu_antagonist"]])[:, 0]
+    assert occ["full/parent-transient"][-1] < 0.5 * occ["full"][-1]  # the metabolite's trough is gone
 
 
 def test_irregular_and_zero_order_doses_match_roadrunner():

@@ -706,17 +706,21 @@ def pk_model_spec(
     model_id: str = "ldnsim_pk",
     endogenous: str | float = 1.0,
     receptor_overrides: Mapping[str, Any] | None = None,
+    variant: str = "full",
 ) -> tuple[ModelSpec, dict[str, Any]]:
     """The SBML description of ldnsim's exact linear PK + receptor occupancy for one (typical) patient.
 
     events: :class:`ldnsim.regimen.DoseEvent`-like objects (time_h, drug, dose_mg, formulation, duration_h).
     covariates: optional :class:`ldnsim.pk.Covariates` of one patient.
+    variant: model variant whose occupancy variant (``"full/parent-transient"``; data/occupancy.yaml) sets
+    the effect-site values (the drug file's for the default).
     Returns (spec, info): ``info`` maps ldnsim outputs to SBML ids (``plasma_ng_ml`` / ``effect_nM`` per
     analyte,
     occupancies) and lists the PK parameter ids per drug (``coefficients``) so that a population can be run
     by setting them patient by patient.
     """
-    from .model import occupancy_xp, pk_blocks, receptor_constants
+    from .data.parameter_set import load_parameter_set
+    from .model import occupancy_xp, pk_blocks, receptor_constants, with_occupancy
     from .pk import load_drug
     from .pk._simulate import normalise_events
 
@@ -730,7 +734,8 @@ def pk_model_spec(
         forms.setdefault(e.drug, [])
         if e.formulation not in forms[e.drug]:
             forms[e.drug].append(e.formulation)
-    blocks = pk_blocks(forms, covariates)
+    blocks = pk_blocks(forms, covariates, with_occupancy(None, variant, list(forms)))
+    occ = load_parameter_set(variant).occupancy
     spec = ModelSpec(
         id=model_id,
         name="ldnsim: exact linear pharmacokinetics and receptor occupancy",
@@ -739,7 +744,9 @@ def pk_model_spec(
             "dose; amount states in mg of parent-equivalents; effect-site states in nM (unbound); plasma "
             "outputs in "
             "ng/mL; occupancies as fractions 0-1. Each rate constant is derived from the drug file whose "
-            "entries (value, unit, source) are listed in its notes."
+            "entries (value, unit, source) are listed in its notes; the effect-site constants (ke0, kp_uu) "
+            f"of naltrexone and 6beta-naltrexol are those of the occupancy variant {occ!r} (ldnsim "
+            "data/occupancy.yaml)."
         ),
     )
     info: dict[str, Any] = {k: {} for k in ("plasma_ng_ml", "effect_nM", "occupancy", "coefficients")}
@@ -953,7 +960,8 @@ def full_model_spec(
     pv = {k: float(v[0]) for k, v in pn.items()}
 
     spec, info = pk_model_spec(events, covariates=covariates, days=days, model_id=model_id,
-                               endogenous=1.0, receptor_overrides={"tlr4_ic50_nM": Sym("tlr4_ic50_nM")})
+                               endogenous=1.0, receptor_overrides={"tlr4_ic50_nM": Sym("tlr4_ic50_nM")},
+                               variant=variant)
     spec.name = "ldnsim: PK + receptors + neuroimmune pain system"
     spec.notes += (f" Whole model: condition {cond['name']}, variant {variant}; system states start at "
                    "ldnsim's "

@@ -164,3 +164,15 @@ def test_cli_hold_json_one_document():
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["recommendation"]["hold_hours"] >= 72 and "disclaimer" in doc
+
+
+def test_hold_model_runs_both_occupancy_variants_and_keeps_the_longer(receptor_layer):
+    """The occupancy variants (data/occupancy.yaml) disagree on the blockade's tail: the model stage runs
+    each and keeps the later washout (conservative), reporting both. Metabolite-sustained blockade
+    (6β-naltrexol in the brain for days) needs longer to fall below the threshold than parent-transient."""
+    m = plan_hold(PROC, "4.5mg", n_patients=120)["model"]
+    by = m["hours_by_occupancy_variant"]
+    assert set(by) == {"metabolite-sustained", "parent-transient"}
+    assert m["hours_after_last_dose"] == max(by.values())
+    assert by["metabolite-sustained"] > by["parent-transient"]
+    assert m["occupancy_variant"] == "metabolite-sustained"

@@ -205,3 +205,36 @@ def test_reference_engine_is_what_simulate_runs():
     assert ds.attrs["engine"] == "reference"
     ds2 = simulate(LDN, "fibromyalgia", days=6, engine="reference")
     np.testing.assert_array_equal(ds2.pain_nrs.values, ds.pain_nrs.values)
+
+
+@pytest.mark.slow
+def test_occupancy_variant_reaches_every_engine_identically():
+    """'full/parent-transient' (data/occupancy.yaml) changes the PK every engine builds: the endpoints differ
+    from the default occupancy, and numpy, jax (fused) and dask agree on them to 1e-12 — with PK random
+    effects sampled on top of the variant's offsets."""
+    pytest.importorskip("jax")
+    pytest.importorskip("distributed")
+    pt = LdnModel(LDN, "fibromyalgia", days=5, n_sub=8, variant="full/parent-transient", pk_iiv=True)
+    ms = LdnModel(LDN, "fibromyalgia", days=5, n_sub=8, variant="full", pk_iiv=True)
+    pr = Problem(pt, n_patients=7, seed=3, rtol=1e-4, atol=1e-8)
+    rn = get_engine("numpy").run(pr)
+    default = get_engine("numpy").run(Problem(ms, n_patients=7, seed=3, rtol=1e-4, atol=1e-8))
+    assert np.max(np.abs(rn.pain_endpoints - default.pain_endpoints)) > 1e-3
+    rj = get_engine("jax", device="cpu", mode="fused").run(pr)
+    assert max_rel_diff(rn, rj) < 1e-12
+    with get_engine("dask", n_workers=1, processes=False) as eng:
+        (rd,) = eng.run_many([pr])
+    assert max_rel_diff(rn, rd) < 1e-12
+
+
+def test_occupancy_variant_reference_and_numpy_agree():
+    """The reference integrator (ldnsim.simulate) and the numpy engine read the same occupancy variant."""
+    from ldnsim.simulate import simulate
+
+    v = "mu-rebound/parent-transient"
+    m = LdnModel(LDN, "fibromyalgia", days=10, population=False, variant=v)
+    res = get_engine("numpy").run(Problem(m, n_patients=1, rtol=0.5, endpoint_days=(0, 9)))
+    ref = simulate(LDN, "fibromyalgia", days=10, variant=v).pain_nrs.values[0]
+    np.testing.assert_allclose(res.day_mean, ref, rtol=1e-5)
+    default = simulate(LDN, "fibromyalgia", days=10, variant="mu-rebound").pain_nrs.values[0]
+    assert np.max(np.abs(ref - default)) > 1e-3

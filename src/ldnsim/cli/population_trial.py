@@ -23,7 +23,9 @@ def population_trial(
     engine: str = typer.Option("numpy", "--engine", help="numpy | jax | dask"),
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
     paired: bool = typer.Option(False, "--paired", help="The same virtual patients in every arm."),
-    variant: str = typer.Option("full", "--variant", help="Model variant: full or mu-only."),
+    variant: str = typer.Option(
+        "full", "--variant", help="Model variant: a mechanism (full, mu-only, null, tlr4, mu-rebound, ogf, "
+        "mu-rebound+ogf), optionally /occupancy (metabolite-sustained, the default, or parent-transient)."),
     n_sub: int = typer.Option(24, "--n-sub", help="Driver samples per day (2, 4, 6, 8, 12, 24): fewer is "
                               "faster; 6 keeps daily pain within 0.05 NRS of 1-h steps (docs/engines.md)."),
     plot: Path = typer.Option(None, "--plot", help="PNG: daily pain per arm, final-pain quartiles."),
@@ -38,11 +40,12 @@ def population_trial(
     from ..trials.population import parse_arm, run_population_trial
 
     _check_engine(engine)
-    from ..data.parameter_set import variant_names
+    from ..data.parameter_set import split_variant
 
-    if variant not in variant_names():
-        raise InputError("--variant", "unknown model variant", accepted=", ".join(variant_names()),
-                         value=variant)
+    try:
+        split_variant(variant)
+    except InputError as exc:
+        raise InputError("--variant", exc.problem, accepted=exc.accepted, value=variant) from None
     if plot is not None:  # before the run: a bad path fails fast, and no folder is created
         from .._io import check_output_path
 

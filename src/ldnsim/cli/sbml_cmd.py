@@ -24,6 +24,10 @@ def export_sbml_cmd(
     condition: str = typer.Option(
         "fibromyalgia", "--condition",
         help="Condition preset (--model full: a pain condition; --model immune: crohns or ms)."),
+    variant: str = typer.Option(
+        "full", "--variant",
+        help="model variant: mechanism (system/variants.yaml) optionally /occupancy variant, e.g. "
+             "full/parent-transient (data/occupancy.yaml); --model pk uses only its occupancy part."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Export the PK + receptor model (or the whole pain model, or the immune / OGF-OGFr module) with its
@@ -35,9 +39,12 @@ def export_sbml_cmd(
         raise InputError("days", "out of range", accepted="0-36525", value=days)
     if model not in ("pk", "full", "immune"):
         raise InputError("model", "unknown model", accepted="pk, full, immune", value=model)
+    from ..data.parameter_set import check_variant
+
+    variant = check_variant(variant)
     events = _events(regimen, drug, dose, interval, days, formulation, parse_mass, parse_duration)
     if model == "pk":
-        spec, info = pk_model_spec(events, days=days)
+        spec, info = pk_model_spec(events, days=days, variant=variant)
     elif model == "immune":
         from ..sbml import immune_model_spec
 
@@ -45,11 +52,12 @@ def export_sbml_cmd(
     else:
         from ..sbml import full_model_spec
 
-        spec, info = full_model_spec(events, days=days, condition=condition)
+        spec, info = full_model_spec(events, days=days, condition=condition, variant=variant)
     path = export_sbml(spec, out)
     doc = {
         "path": str(path),
         "model": model,
+        "variant": variant,
         "sbml_level": 3,
         "sbml_version": 2,
         "states": len(spec.states),

@@ -60,8 +60,9 @@ def simulate_cmd(
     days: float = typer.Option(180.0, "--days", help="Days to simulate."),
     variant: str = typer.Option(
         "full", "--variant",
-        help="model variant (system/variants.yaml): full, mu-only, null, tlr4, mu-rebound, ogf, "
-             "mu-rebound+ogf",
+        help="model variant: a mechanism (system/variants.yaml: full, mu-only, null, tlr4, mu-rebound, ogf, "
+             "mu-rebound+ogf), optionally /occupancy (data/occupancy.yaml: metabolite-sustained, the "
+             "default, or parent-transient), e.g. mu-rebound/parent-transient",
     ),
     esr: float = typer.Option(None, "--esr", help="ESR (mm/h); default: the preset's."),
     plot: Path = typer.Option(None, "--plot", help="Write pain over a mechanism panel to this PNG."),

@@ -161,7 +161,9 @@ def trial(
         None, "--replicates", help="Replicate virtual trials (default: the design's)."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
-    variant: str = typer.Option("full", "--variant", help="Model variant: full or mu-only."),
+    variant: str = typer.Option(
+        "full", "--variant", help="Model variant: a mechanism (full, mu-only, null, tlr4, mu-rebound, ogf, "
+        "mu-rebound+ogf), optionally /occupancy (metabolite-sustained, the default, or parent-transient)."),
     engine: str = typer.Option(None, "--engine", help="Simulation engine (default: the model's default)."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report to this file."),
     posterior: bool = typer.Option(

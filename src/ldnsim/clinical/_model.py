@@ -32,13 +32,17 @@ def population_occupancy(
     covariates: dict,
     n: int,
     seed: int,
+    variant: str = "full",
 ) -> np.ndarray:
-    """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population."""
+    """Occupancy (patient × time) at ``site`` ("mu_antagonist" or "mu_agonist") for a seeded population;
+    ``variant``'s occupancy variant (``"full/parent-transient"``, data/occupancy.yaml) sets naltrexone's
+    effect-site values (the drug file's, i.e. the default, when none is named)."""
     from ..pk import (  # lazy: clinical commands start fast
         Covariates,
         load_drug,
         sample_eta,
         simulate_pk_arrays,
+        with_occupancy,
     )
     from ..receptors import occupancy
     from ..units import check_seed
@@ -53,6 +57,7 @@ def population_occupancy(
         for k, v in sample_eta(spec, n, rng).items():
             eta[f"{d}/{k}"] = v
     cov = Covariates(**{k: v for k, v in covariates.items() if v is not None})
+    eta = with_occupancy(eta, variant, list(drugs)) or {}
     res = simulate_pk_arrays(list(events), np.asarray(times_h, dtype=float), covariates=cov, eta=eta,
                              variables=("effect_nM",))
     eff = res.effect_nM

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..data import load_yaml, value_of
+from ..data.parameter_set import occupancy_variant_names
 from ..errors import InputError
 from ..units import parse_mass
 from ._model import ModelUnavailable, population_occupancy, time_below
@@ -248,18 +249,30 @@ def model_stage(req: HoldRequest, *, seed: int | None = None, n_patients: int | 
             for i in range(days)
         ]
         times = np.arange(t_last, t_last + horizon + 0.25, 0.25)
-        occ = population_occupancy(
-            events,
-            times,
-            "mu_antagonist",
-            drugs=["naltrexone"],
-            covariates=req.patient.covariates(),
-            n=n,
-            seed=seed,
-        )
+        # the occupancy variants (data/occupancy.yaml) disagree on how long blockade lasts: run each and
+        # keep the more conservative (later) washout, so the unresolved question is not hidden
+        by_variant: dict[str, float] = {}
+        occs: dict[str, np.ndarray] = {}
+        for ov in occupancy_variant_names():
+            occs[ov] = o = population_occupancy(
+                events,
+                times,
+                "mu_antagonist",
+                drugs=["naltrexone"],
+                covariates=req.patient.covariates(),
+                n=n,
+                seed=seed,
+                variant=f"full/{ov}",
+            )
+            below = time_below(times, np.percentile(o, pct, axis=0), thr, t_last)
+            by_variant[ov] = horizon if below is None else float(math.ceil(below))
+        chosen = max(by_variant, key=lambda k: by_variant[k])  # ties: the default (listed first)
+        occ = occs[chosen]
     except ModelUnavailable as exc:
         detail.update(available=False, reason=str(exc))
         return ModelResult(False, None, detail)
+    detail["occupancy_variant"] = chosen
+    detail["hours_by_occupancy_variant"] = by_variant
     p = np.percentile(occ, pct, axis=0)
     median = np.percentile(occ, 50, axis=0)
     detail["peak_occupancy_p95"] = float(p.max())

@@ -6,8 +6,12 @@ engines, SBML export, clinical model-based holds) reads its parameter values thr
 
 1. ``system/parameters.yaml`` (system) and ``trials/realism.yaml`` (trial realism): the shipped values,
    which are the calibrated ones of the default (``full``) model;
-2. ``system/variants.yaml``: each structural variant is declared there as data over the one system
-   (switches such as ``tlr4_on`` and the values refitted for that variant).
+2. ``system/variants.yaml``: each structural (mechanism) variant is declared there as data over the one
+   system (switches such as ``tlr4_on`` and the values refitted for that variant);
+3. ``occupancy.yaml``: the occupancy variants (``metabolite-sustained``, ``parent-transient``): where the
+   sustained part of naltrexone's brain μ occupancy comes from, as effect-site values of naltrexone and
+   6β-naltrexol. A model variant is a mechanism variant and an occupancy variant: ``"mu-rebound"`` (the
+   default occupancy) or ``"mu-rebound/parent-transient"``.
 
 ``ParameterSet.draws`` returns parameter draws for uncertainty propagation: for a variant calibrated by
 the Bayesian calibration (``ldnsim calibrate``; ``system/posterior.npz``), draws of its POSTERIOR for a new
@@ -37,12 +41,20 @@ __all__ = [
     "variant_names",
     "VARIANTS_FILE",
     "DEFAULT_VARIANT",
+    "OCCUPANCY_FILE",
+    "occupancy_variant_names",
+    "default_occupancy",
+    "split_variant",
+    "check_variant",
 ]
 
 VARIANTS_FILE = "system/variants.yaml"
 SYSTEM_FILE = "system/parameters.yaml"
 REALISM_FILE = "trials/realism.yaml"
 DEFAULT_VARIANT = "full"
+OCCUPANCY_FILE = "occupancy.yaml"
+#: separates the mechanism variant from the occupancy variant in a model-variant name
+VARIANT_SEP = "/"
 #: z of a two-sided 95 % interval
 _Z95 = 1.959963984540054
 
@@ -82,6 +94,49 @@ def variant_names() -> tuple[str, ...]:
     return tuple(_variants())
 
 
+@cache
+def _occupancy_doc() -> dict:
+    doc = load_yaml(OCCUPANCY_FILE)
+    vs = doc.get("variants") if isinstance(doc, dict) else None
+    if not isinstance(vs, dict) or doc.get("default") not in vs:
+        raise DataFileError(f"{OCCUPANCY_FILE}: needs a 'variants' mapping and a 'default' that names one")
+    return doc
+
+
+def occupancy_variant_names() -> tuple[str, ...]:
+    """Names of the declared occupancy variants (``occupancy.yaml``), the default first."""
+    doc = _occupancy_doc()
+    return (doc["default"], *(k for k in doc["variants"] if k != doc["default"]))
+
+
+def default_occupancy() -> str:
+    """The occupancy variant that ships as default (``occupancy.yaml`` ``default``)."""
+    return str(_occupancy_doc()["default"])
+
+
+def split_variant(name: str) -> tuple[str, str]:
+    """``"mechanism[/occupancy]"`` → (mechanism, occupancy), the default occupancy when none is named.
+    Raises :class:`~ldnsim.errors.InputError` naming the accepted values for an unknown part."""
+    text = str(name).strip()
+    mech, sep, occ = text.partition(VARIANT_SEP)
+    mech = mech.strip()
+    occ = occ.strip() if sep else default_occupancy()
+    if mech not in _variants():
+        raise InputError("variant", f"unknown model variant {mech!r}",
+                         accepted=", ".join(_variants()) + f" (optionally {VARIANT_SEP}"
+                         + "|".join(occupancy_variant_names()) + ")", value=name)
+    if occ not in _occupancy_doc()["variants"]:
+        raise InputError("variant", f"unknown occupancy variant {occ!r}",
+                         accepted=", ".join(occupancy_variant_names()), value=name)
+    return mech, occ
+
+
+def check_variant(name: str) -> str:
+    """The canonical model-variant name (``mechanism/occupancy``) of ``name``, or InputError."""
+    mech, occ = split_variant(name)
+    return f"{mech}{VARIANT_SEP}{occ}"
+
+
 @dataclass(frozen=True)
 class ParameterSet:
     """One complete, read-only parameter set of the model.
@@ -89,7 +144,10 @@ class ParameterSet:
     system: every system parameter, ``name -> float`` (units in ``system/parameters.yaml``).
     realism: trial-realism parameters by dotted name (``placebo.expectation.double`` …; units in
         ``trials/realism.yaml``).
-    variant: the structural variant's name.
+    variant: the mechanism variant's name (``system/variants.yaml``).
+    occupancy: the occupancy variant's name (``occupancy.yaml``).
+    pk: the occupancy variant's effect-site values by eta key (``naltrexone/6beta-naltrexol.kp_uu`` → value;
+        ke0 in 1/h, kp_uu fraction): what the PK layer uses in place of the drug file's values.
     provenance: where the values come from (files, calibration record, kind of ``draws``).
     switches: the variant's structural switches (``tlr4_on``: 1 when glial TLR4 block acts, 0 when not).
     uncertainty: per-parameter 95 % intervals ``name -> (lo, hi)`` used by :meth:`draws`.
@@ -101,6 +159,13 @@ class ParameterSet:
     provenance: Mapping[str, Any]
     switches: Mapping[str, float] = field(default_factory=dict)
     uncertainty: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    occupancy: str = ""
+    pk: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The canonical model-variant name, ``mechanism/occupancy``."""
+        return f"{self.variant}{VARIANT_SEP}{self.occupancy}"
 
     def draws(self, n: int, seed: int) -> list[dict[str, float]]:
         """``n`` parameter draws, each a flat dict of the uncertain parameters (system names and dotted
@@ -139,12 +204,18 @@ def _uncertainty_of(entry: Mapping[str, Any]) -> tuple[float, float] | None:
     return None
 
 
+def _occupancy_values(occ: str) -> dict[str, float]:
+    spec = _occupancy_doc()["variants"][occ] or {}
+    out = {}
+    for k, e in (spec.get("values") or {}).items():
+        out[f"naltrexone/{k}"] = float(value_of(e))
+    return out
+
+
 @cache
 def _load(variant: str) -> ParameterSet:
     variants = _variants()
-    if variant not in variants:
-        raise InputError("variant", f"unknown model variant {variant!r}", accepted=", ".join(variants),
-                         value=variant)
+    variant, occ = split_variant(variant)
     spec = variants[variant] or {}
     sys_entries = system_entries()
     system = {k: float(value_of(e)) for k, e in sys_entries.items()}
@@ -168,7 +239,9 @@ def _load(variant: str) -> ParameterSet:
     provenance = {
         "variant": variant,
         "description": str(spec.get("description", "")),
-        "files": [SYSTEM_FILE, REALISM_FILE, VARIANTS_FILE],
+        "occupancy": occ,
+        "occupancy_description": str((_occupancy_doc()["variants"][occ] or {}).get("description", "")),
+        "files": [SYSTEM_FILE, REALISM_FILE, VARIANTS_FILE, OCCUPANCY_FILE],
         "calibration": dict(spec.get("calibration") or {}),
         "draws": _draws_kind(variant),
     }
@@ -179,6 +252,8 @@ def _load(variant: str) -> ParameterSet:
         provenance=MappingProxyType(provenance),
         switches=MappingProxyType(switches),
         uncertainty=MappingProxyType(uncertainty),
+        occupancy=occ,
+        pk=MappingProxyType(_occupancy_values(occ)),
     )
 
 
@@ -196,9 +271,11 @@ def _draws_kind(variant: str) -> str:
 
 
 def load_parameter_set(variant: str = DEFAULT_VARIANT) -> ParameterSet:
-    """The shipped parameter set of ``variant`` (``ldnsim.data.parameter_set.variant_names()``).
+    """The shipped parameter set of ``variant``: a mechanism variant
+    (``ldnsim.data.parameter_set.variant_names()``), optionally ``/`` an occupancy variant
+    (:func:`occupancy_variant_names`; the default occupancy when none is named).
 
     Cached and read-only; copy ``dict(ps.system)`` to modify. Raises
     :class:`~ldnsim.errors.InputError` for an unknown variant.
     """
-    return _load(str(variant))
+    return _load(check_variant(variant))

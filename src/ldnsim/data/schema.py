@@ -393,6 +393,40 @@ class ReceptorsFile(RootModel[dict[str, Param]]):
     model_config = ConfigDict(defer_build=True)
 
 
+_EFFECT_KEYS = ("naltrexone.ke0", "naltrexone.kp_uu", "6beta-naltrexol.ke0", "6beta-naltrexol.kp_uu")
+
+
+class OccupancyVariant(Strict):
+    """One occupancy variant of ``occupancy.yaml``: the effect-site values of naltrexone and 6β-naltrexol."""
+
+    description: str
+    fitted: list[str]
+    constraints: list[str] = Field(default_factory=list)
+    fit: dict[str, Any]
+    values: dict[str, Param]
+
+    @model_validator(mode="after")
+    def _all_effect_values(self) -> OccupancyVariant:
+        if sorted(self.values) != sorted(_EFFECT_KEYS):
+            raise ValueError(f"values must give exactly {', '.join(_EFFECT_KEYS)}")
+        return self
+
+
+class OccupancyFile(Strict):
+    """``occupancy.yaml``: targets of the occupancy fit (parameter entries) and the occupancy variants."""
+
+    meta: dict[str, Any]
+    default: str
+    targets: dict[str, Any]
+    variants: dict[str, OccupancyVariant]
+
+    @model_validator(mode="after")
+    def _default_declared(self) -> OccupancyFile:
+        if self.default not in self.variants:
+            raise ValueError(f"default {self.default!r} is not one of the variants")
+        return self
+
+
 class PopulationFile(Strict):
     """``population.yaml``: covariate distributions, inter-individual variability and traits."""
 
@@ -471,6 +505,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "clinical/acute_pain.yaml": AcutePainFile,
     "clinical/dxm.yaml": DxmFile,
     "receptors.yaml": ReceptorsFile,
+    "occupancy.yaml": OccupancyFile,
     "population.yaml": PopulationFile,
     "trials/realism.yaml": RealismFile,
     "nof1/priors.yaml": Nof1PriorsFile,

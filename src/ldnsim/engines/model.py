@@ -23,6 +23,7 @@ from ..model import (
     pk_blocks,
     receptor_constants,
     untreated_start,
+    with_occupancy,
 )
 from ..system import DRIVER_NAMES, STATE_NAMES, algebra, condition_params
 from ..system import step as system_step
@@ -47,6 +48,7 @@ class _Chunk:
         self.pk = None
         if model.events:
             eta = {k[4:]: v for k, v in pats.items() if k.startswith("eta:")} or None
+            eta = with_occupancy(eta, model.variant, [e.drug for e in model.events])
             self.pk = population_pk(model.events, model.days * 24.0 + 1.0, patient_covariates(pats), eta)
             if self.pk.P != n:  # identical patients: broadcast the one PK system
                 self.pk.broadcast(n)

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, SolverError
-from ..model import driver_values, patient_covariates, patient_params, receptor_constants, untreated_start
+from ..model import (
+    driver_values,
+    patient_covariates,
+    patient_params,
+    receptor_constants,
+    untreated_start,
+    with_occupancy,
+)
 from ..system import DRIVER_NAMES, OUTPUT_ALGEBRA, algebra, integrate
 from ._base import Engine, Problem, Result, patient_blocks, register_engine
 from .numpy_engine import run_in_process, with_baseline
@@ -95,6 +102,7 @@ def trajectories(model: Any, inputs: Mapping[str, Any], *, output: str = "daily"
     baseline, y0 = untreated_start(model.cond, p, n, memo=True)
     t_sub = (np.arange(n_steps * n_sub) + 0.5) * (dt_h / n_sub)
     eta = {k[4:]: v for k, v in inputs.items() if k.startswith("eta:")} or None
+    eta = with_occupancy(eta, model.variant, [e.drug for e in model.events])
     drivers, conc, analytes = pk_drivers(model.events, t_sub, patient_covariates(inputs), eta, p, baseline, n)
     res = integrate(y0, drivers, p, dt_h=dt_h, n_sub=n_sub, hourly=(output == "hourly"))
     if output == "daily":

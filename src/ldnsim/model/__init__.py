@@ -11,6 +11,7 @@ system layers whose equations it connects (docs/architecture.md). Each piece exi
   (:func:`ldnsim.receptors.occupancy_xp`, the receptor equations, and :func:`uld_site`);
 * :func:`untreated_start` — the drug-free drivers and the untreated steady state a run starts from;
 * :func:`pk_blocks` — each drug's linear PK as input columns for the engines' exact PK and the SBML export;
+* :func:`with_occupancy` — the occupancy variant's effect-site values (data/occupancy.yaml) as PK offsets;
 * :func:`time_dataset` — results over time labelled with the ``time`` (h) and, daily, ``day`` indexes.
 """
 
@@ -31,7 +32,7 @@ from ._patients import (
     patient_table,
     system_parameter_names,
 )
-from ._pk import PKBlock, pk_blocks
+from ._pk import PKBlock, occupancy_eta, pk_blocks, with_occupancy
 
 __all__ = [
     "COVARIATE_COLUMNS",
@@ -48,6 +49,8 @@ __all__ = [
     "patient_params",
     "patient_table",
     "pk_blocks",
+    "occupancy_eta",
+    "with_occupancy",
     "receptor_constants",
     "system_parameter_names",
     "uld_site",

@@ -9,9 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ..pk import build_drug_system, load_drug
+from ..pk import build_drug_system, load_drug, occupancy_eta, with_occupancy
 
-__all__ = ["PKBlock", "pk_blocks"]
+__all__ = ["PKBlock", "pk_blocks", "occupancy_eta", "with_occupancy"]
+
+
+
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ._linear import expm_batched
 from ._nca import analysis_horizon_h, nca, single_dose_metrics
 from ._schema import DrugSpec, Param, parse_drug
 from ._simulate import Event, PKArrays, build_drug_system, normalise_events, simulate_pk, simulate_pk_arrays
+from ._variants import occupancy_eta, with_occupancy
 
 __all__ = [
     "DrugSpec",
@@ -43,4 +44,6 @@ __all__ = [
     "nca",
     "single_dose_metrics",
     "analysis_horizon_h",
+    "occupancy_eta",
+    "with_occupancy",
 ]

@@ -127,10 +127,7 @@ def resolve_params(
     peripheral_drive) as a scalar or a length-``n_patients`` array. ``esr_mm_h`` scales the
     TLR4-dependent glial drive as ``(esr/esr_ref)**esr_exponent``.
     """
-    if variant not in VARIANTS:
-        raise InputError("variant", f"unknown variant {variant!r}", accepted=", ".join(VARIANTS),
-                         value=variant)
-    pset = load_parameter_set(variant)
+    pset = load_parameter_set(variant)  # mechanism[/occupancy]; InputError names the accepted values
     base: dict[str, Any] = dict(pset.system)
     base.update({k: condition[k] for k in ("glial_drive", "tlr4_fraction", "peripheral_drive")})
     known = set(base)

@@ -146,12 +146,9 @@ def settle(
     use_calibrated: bool,
 ) -> TrialSettings:
     """Validate the run's size and choices (InputError naming the field) and gather its parameters."""
-    from ..data.parameter_set import variant_names
+    from ..data.parameter_set import check_variant
 
-    if variant not in variant_names():
-        raise InputError(
-            "variant", "unknown model variant", accepted=", ".join(variant_names()), value=variant
-        )
+    check_variant(variant)  # mechanism[/occupancy]: InputError naming the accepted values
     from ..units import check_seed
 
     seed = check_seed(seed)  # numpy refuses negative seeds: exit 2 naming the field, not a ValueError

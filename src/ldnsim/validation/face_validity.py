@@ -179,30 +179,44 @@ def render_headline() -> str:
 
 
 def variant_predictions() -> list[dict]:
-    """Per declared variant (shipped values, not refitted): fibromyalgia LDN effect at week 12, change under
-    50 mg nightly (weeks 9-12) and the largest fall in the 2 weeks after stopping LDN (NRS points)."""
-    from ..data.parameter_set import load_parameter_set, variant_names
+    """Per declared mechanism variant and occupancy variant (shipped values, not refitted): fibromyalgia LDN
+    effect at week 12, change under 50 mg nightly (weeks 9-12) and the largest fall in the 2 weeks after
+    stopping LDN (NRS points). The default occupancy variant's rows first, named by mechanism alone."""
+    from ..data.parameter_set import (
+        default_occupancy,
+        load_parameter_set,
+        occupancy_variant_names,
+        variant_names,
+    )
 
     out = []
-    for v in variant_names():
-        base, ldn, hd = _pain(None, variant=v), _pain(LDN, variant=v), _pain(HD, variant=v)
-        out.append({
-            "variant": v,
-            "description": load_parameter_set(v).provenance["description"],
-            "ldn_effect_w12": float(base[83] - ldn[83]),
-            "hd_change_w9_12": float(np.mean(hd[56:84] - base[56:84])),
-            "stop_drop": float(ldn[83] - ldn[84:98].min()),
-        })
+    for occ in occupancy_variant_names():
+        for mech in variant_names():
+            v = mech if occ == default_occupancy() else f"{mech}/{occ}"
+            base, ldn, hd = _pain(None, variant=v), _pain(LDN, variant=v), _pain(HD, variant=v)
+            out.append({
+                "variant": v,
+                "mechanism": mech,
+                "occupancy": occ,
+                "description": load_parameter_set(v).provenance["description"],
+                "ldn_effect_w12": float(base[83] - ldn[83]),
+                "hd_change_w9_12": float(np.mean(hd[56:84] - base[56:84])),
+                "stop_drop": float(ldn[83] - ldn[84:98].min()),
+            })
     return out
 
 
 def render_variant_table() -> str:
-    """The variant predictions as Markdown between marker comments."""
-    lines = [VARIANTS_BEGIN, "", "| variant | LDN effect, week 12 (NRS) | 50 mg nightly, weeks 9-12 (NRS) | "
-             "fall after stopping (NRS) | mechanism |", "|---|---|---|---|---|"]
+    """The variant predictions as Markdown between marker comments (mechanism description once, on the
+    default occupancy's row)."""
+    from ..data.parameter_set import default_occupancy
+
+    lines = [VARIANTS_BEGIN, "", "| variant | occupancy | LDN effect, week 12 (NRS) | 50 mg nightly, weeks "
+             "9-12 (NRS) | fall after stopping (NRS) | mechanism |", "|---|---|---|---|---|---|"]
     for r in variant_predictions():
-        lines.append(f"| `{r['variant']}` | {r['ldn_effect_w12']:+.2f} | {r['hd_change_w9_12']:+.2f} | "
-                     f"{r['stop_drop']:.2f} | {r['description']} |")
+        desc = r["description"] if r["occupancy"] == default_occupancy() else "(as above)"
+        lines.append(f"| `{r['variant']}` | {r['occupancy']} | {r['ldn_effect_w12']:+.2f} | "
+                     f"{r['hd_change_w9_12']:+.2f} | {r['stop_drop']:.2f} | {desc} |")
     lines += ["", VARIANTS_END]
     return "\n".join(lines)
 
