@@ -45,7 +45,8 @@ def targets() -> dict[str, Any]:
     """The ``targets`` block of data/occupancy.yaml."""
     from ..data import load_yaml
 
-    return load_yaml("occupancy.yaml")["targets"]
+    out: dict[str, Any] = load_yaml("occupancy.yaml")["targets"]
+    return out
 
 
 def file_values() -> dict[str, float]:
@@ -77,6 +78,7 @@ def _metabolite_system(p: Mapping[str, float]) -> tuple[np.ndarray, float, float
     from ..pk import load_drug
 
     m = load_drug("naltrexone").analytes["6beta-naltrexol"]
+    assert m.Q is not None and m.V2 is not None  # two-compartment metabolite (naltrexone.yaml)
     V, CL, Q, V2 = m.V.value, m.CL.value, m.Q.value, m.V2.value
     c = m.fu.value * p["6beta-naltrexol.kp_uu"] * 1e6 / (V * m.molar_mass.value)  # effect nM per mg central
     ke0 = p["6beta-naltrexol.ke0"]
@@ -120,7 +122,9 @@ def yancey_wrona_equilibrium_kp() -> float:
     _, _, fu = _metabolite_system(file_values())
     b = float(yw["bound"]["value"])
     x = b * (1.0 + default_params()["endogenous_ratio"]) / (1.0 - b)
-    return float(x * ligand_table()["6beta-naltrexol"].mu_ki_nM / (fu * plasma.max()))
+    ki = ligand_table()["6beta-naltrexol"].mu_ki_nM
+    assert ki is not None
+    return float(x * ki / (fu * plasma.max()))
 
 
 def lee_targets() -> tuple[np.ndarray, np.ndarray]:
