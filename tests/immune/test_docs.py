@@ -28,3 +28,12 @@ def test_every_parameter_has_unit_and_provenance():
     assert {r["name"] for r in rows} == set(parameter_names())
     for r in rows:
         assert r["unit"] and r["provenance"], r["name"]
+
+
+def test_computed_tables_are_current():
+    """The regimen and metabolite tables are the module's output (``ldnsim docs`` rewrites them)."""
+    from ldnsim.immune import _docs
+
+    text = DOC.read_text(encoding="utf-8")
+    assert all(b in text and e in text for b, e, _ in _docs.BLOCKS)
+    assert _docs.replace_blocks(text) == text, "stale numbers: run `ldnsim docs`"

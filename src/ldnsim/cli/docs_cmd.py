@@ -25,7 +25,7 @@ def docs(
 
     target.write_text(parameter_table_markdown(), encoding="utf-8")
     _embed_system_table(out / "model.md")
-    _embed_immune_table(out / "immune.md")
+    _embed_immune_table(out / "immune.md", numbers)
     generated: list[str] = []
     if numbers:  # README / credibility.md numbers from the shipped parameter set (runs the model, ~30 s)
         from ..validation import write_generated
@@ -56,15 +56,18 @@ def _embed_system_table(model_md: Path) -> None:
     model_md.write_text(text[:a] + system_table() + text[b:], encoding="utf-8")
 
 
-def _embed_immune_table(immune_md: Path) -> None:
-    """Replace the generated immune-parameter table between its markers in docs/immune.md (if present)."""
-    from ..immune import _params
+def _embed_immune_table(immune_md: Path, numbers: bool) -> None:
+    """Replace the generated immune-parameter table between its markers in docs/immune.md (if present), and
+    with ``numbers`` the tables computed by running the module (ldnsim.immune._docs)."""
+    from ..immune import _docs, _params
 
     if not immune_md.exists():
         return
     text = immune_md.read_text(encoding="utf-8")
-    if _params.DOC_TABLE_BEGIN not in text or _params.DOC_TABLE_END not in text:
-        return
-    a = text.index(_params.DOC_TABLE_BEGIN)
-    b = text.index(_params.DOC_TABLE_END) + len(_params.DOC_TABLE_END)
-    immune_md.write_text(text[:a] + _params.parameter_table_markdown() + text[b:], encoding="utf-8")
+    if _params.DOC_TABLE_BEGIN in text and _params.DOC_TABLE_END in text:
+        a = text.index(_params.DOC_TABLE_BEGIN)
+        b = text.index(_params.DOC_TABLE_END) + len(_params.DOC_TABLE_END)
+        text = text[:a] + _params.parameter_table_markdown() + text[b:]
+    if numbers:
+        text = _docs.replace_blocks(text)
+    immune_md.write_text(text, encoding="utf-8")
