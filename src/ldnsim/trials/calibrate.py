@@ -159,7 +159,10 @@ def summary_quantity(summary: dict, quantity: str) -> float | None:
             sim = float(np.interp(5.25, xs, ys) - np.interp(2.25, xs, ys))
         return sim if math.isfinite(sim) else None
     arm, key = quantity.split(".", 1)
-    v = (summary["arms"].get(arm) or {}).get(key)
+    doc = summary["arms"].get(arm) or {}
+    v = doc.get(key)
+    if v is None:  # a named endpoint (the disease trials' cdai70, endoscopic_response, ...)
+        v = (doc.get("endpoints") or {}).get(key)
     return None if v is None or not math.isfinite(float(v)) else float(v)
 
 

@@ -139,3 +139,18 @@ def test_itt_counts_dropouts_as_non_responders(fake_immune):
     assert itt.n > comp.n
     assert itt.endpoints["cdai70"] < comp.endpoints["cdai70"]
     assert np.isfinite(itt.endpoints["cdai_change"])
+
+
+def test_calibration_targets_are_readable_by_the_bayesian_calibration(fake_immune):
+    """The hook: each arm target's ``quantity`` reads the simulated value from a trial summary the way the
+    Bayesian calibration reads its targets, and carries a sampling SE (binomial at the effective n)."""
+    from ldnsim.trials.calibrate import summary_quantity
+    from ldnsim.trials.disease.calibrate import binomial_deviance, targets
+
+    summary = run_trial("smith2011", replicates=2, seed=0).summary
+    for t in targets()["crohns_ldn"]:
+        v = summary_quantity(summary, t["quantity"])
+        assert v == summary["arms"][t["arm"]]["endpoints"][t["endpoint"]]
+        assert t["se"] == pytest.approx((t["published"] * (1 - t["published"]) / t["n_eff"]) ** 0.5, abs=1e-4)
+    assert binomial_deviance(0.88, 0.88, 20) == pytest.approx(0.0)
+    assert binomial_deviance(0.5, 0.88, 20) > 3.84  # a rate outside the published 95% range

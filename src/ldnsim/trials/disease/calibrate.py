@@ -54,7 +54,21 @@ def _n_eff_from_ci(p: float, lo: float, hi: float) -> float:
 
 
 def targets() -> dict[str, list[dict[str, Any]]]:
-    """Every calibration target: design, arm, endpoint, published value, effective n or SE, parameters."""
+    """Every calibration target: design, arm, endpoint, published value, effective n or CI, and — in the
+    Bayesian calibration's format (``ldnsim.calibration.spec.Target``) — ``quantity`` (read from a trial
+    summary by :func:`ldnsim.trials.calibrate.summary_quantity`) and its sampling ``se``."""
+    out = _targets()
+    for group in out.values():
+        for t in group:
+            if "arm" in t:
+                t["quantity"] = f"{t['arm']}.{t['endpoint']}"
+                t["se"] = round(math.sqrt(t["published"] * (1 - t["published"]) / t["n_eff"]), 4)
+            else:  # a within-patient difference: SE from its 95% CI
+                t["se"] = round((t["ci95"][1] - t["ci95"][0]) / (2 * 1.959964), 4)
+    return out
+
+
+def _targets() -> dict[str, list[dict[str, Any]]]:
     from .params import readout_parameters
 
     p = readout_parameters("crohns", use_calibrated=False)
