@@ -154,3 +154,25 @@ def test_calibration_targets_are_readable_by_the_bayesian_calibration(fake_immun
         assert t["se"] == pytest.approx((t["published"] * (1 - t["published"]) / t["n_eff"]) ** 0.5, abs=1e-4)
     assert binomial_deviance(0.88, 0.88, 20) == pytest.approx(0.0)
     assert binomial_deviance(0.5, 0.88, 20) > 3.84  # a rate outside the published 95% range
+
+
+def test_paediatric_design_enrols_on_pcdai(fake_immune):
+    """A design with PCDAI endpoints screens on PCDAI (entry >= 30 by default, or the design's window) and
+    reads PCDAI response (>= 12.5-point fall) and remission (<= 10)."""
+    d = _doc("smith2011")
+    d["name"] = "paediatric"
+    d["endpoints"] = [{"name": "pcdai_response", "kind": "pcdai_response"},
+                      {"name": "pcdai_remission", "kind": "pcdai_remission"},
+                      {"name": "pcdai_change", "kind": "pcdai_change"}]
+    d["primary"] = "pcdai_response"
+    d["contrasts"] = [{"a": "ldn", "b": "placebo", "endpoint": "pcdai_response"}]
+    d.pop("published")
+    design = design_from_dict(d)
+    res = run_trial(design, patients=300, replicates=1, seed=1, params={"fake_emax": 0.6})
+    ldn, pl = res.arms["ldn"].endpoints, res.arms["placebo"].endpoints
+    assert ldn["pcdai_response"] > pl["pcdai_response"] and ldn["pcdai_change"] < pl["pcdai_change"] < 0
+    d["inclusion"] = {"score_min": 45, "score_max": 100}
+    high = run_trial(design_from_dict(d), patients=300, replicates=1, seed=1, params={"fake_emax": 0.6})
+    # a higher entry window: fewer patients reach PCDAI <= 10 on placebo
+    assert high.arms["placebo"].endpoints["pcdai_remission"] < pl["pcdai_remission"]
+    assert high.screened_per_enrolled > res.screened_per_enrolled
