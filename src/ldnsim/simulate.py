@@ -69,6 +69,10 @@ def simulate(
           (none/mild/moderate/severe), ``egfr_ml_min`` (mL/min), ``cyp2d6`` (pm/im/em/um);
         - ``esr_mm_h``: erythrocyte sedimentation rate (mm/h, 0–150), scales the TLR4-dependent
           glial drive as ``(esr/esr_ref_mm_h)**esr_exponent``;
+        - PK random effects ``eta:<drug>/<analyte or formulation>.<param>`` (e.g. ``eta:naltrexone/ir.F``,
+          ``eta:naltrexone/naltrexone.CL``): log-scale multipliers of the drug file's value, as
+          :func:`ldnsim.pk.sample_eta` draws them from the file's CVs (between-subject PK variability;
+          without them every patient has the typical PK);
         - any system parameter name of ``ldnsim.system.parameter_names()`` (e.g. ``glial_drive``,
           ``k_Sd``, ``tlr4_ic50_nM``) or condition field (``glial_drive``, ``tlr4_fraction``,
           ``peripheral_drive``): a per-patient value overriding the default.

@@ -30,13 +30,16 @@ def system_parameter_names() -> set[str]:
 class PatientTable(NamedTuple):
     """A patient table split by use: ``n`` patients; ``covariates`` (PK covariate columns);
     ``overrides`` (system parameter → value or per-patient array; ``params=`` first, columns win);
-    ``esr_mm_h`` (per-patient array or ``None``); ``used`` (the columns read)."""
+    ``esr_mm_h`` (per-patient array or ``None``); ``used`` (the columns read); ``eta`` (PK random effects,
+    columns ``eta:<drug>/<analyte|formulation>.<param>``, log-scale multipliers as
+    :func:`ldnsim.pk.sample_eta` draws them)."""
 
     n: int
     covariates: dict[str, Any]
     overrides: dict[str, Any]
     esr_mm_h: np.ndarray | None
     used: list[str]
+    eta: dict[str, np.ndarray] = {}
 
 
 def patient_table(patients: Any, params: Mapping[str, Any] | None = None) -> PatientTable:
@@ -50,7 +53,7 @@ def patient_table(patients: Any, params: Mapping[str, Any] | None = None) -> Pat
             raise UnknownNameError("parameter", k, sorted(sys_names))
         overrides[k] = v
     if patients is None:
-        return PatientTable(1, {}, overrides, None, [])
+        return PatientTable(1, {}, overrides, None, [], {})
     import pandas as pd
 
     if not isinstance(patients, pd.DataFrame):
@@ -60,11 +63,18 @@ def patient_table(patients: Any, params: Mapping[str, Any] | None = None) -> Pat
     if n == 0:
         raise InputError("patients", "has no rows")
     cov: dict[str, Any] = {}
+    eta: dict[str, np.ndarray] = {}
     used = []
     for col in patients.columns:
         c = str(col)
         if c in PK_COVARIATES:
             cov[c] = patients[col].to_numpy()
+            used.append(c)
+        elif c.startswith("eta:"):
+            try:
+                eta[c[4:]] = patients[col].to_numpy(dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"patients.{c}", "must be numeric (log-scale random effect)") from None
             used.append(c)
         elif c in sys_names:
             try:
@@ -79,7 +89,7 @@ def patient_table(patients: Any, params: Mapping[str, Any] | None = None) -> Pat
         except (TypeError, ValueError):
             raise InputError("patients.esr_mm_h", "must be numeric (mm/h)") from None
         used.append("esr_mm_h")
-    return PatientTable(n, cov, overrides, esr, used)
+    return PatientTable(n, cov, overrides, esr, used, eta)
 
 
 def patient_inputs(patients: Any) -> dict[str, np.ndarray]:
@@ -89,6 +99,7 @@ def patient_inputs(patients: Any) -> dict[str, np.ndarray]:
     out: dict[str, Any] = {"_n": np.full(t.n, t.n)}
     out.update({k: np.asarray(v) for k, v in t.covariates.items()})
     out.update({f"p:{k}": np.asarray(v, dtype=float) for k, v in t.overrides.items()})
+    out.update({f"eta:{k}": v for k, v in t.eta.items()})
     if t.esr_mm_h is not None:
         out["esr_mm_h"] = np.asarray(t.esr_mm_h, dtype=float)
     return out
