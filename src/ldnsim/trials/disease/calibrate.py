@@ -122,7 +122,7 @@ def memoised_immune():
     real = immune_link.get_simulate_immune()
     cache: dict[Any, Any] = {}
 
-    def sim(regimen, days, condition, **kw):
+    def sim(regimen: Any, days: int, condition: str, **kw: Any) -> Any:
         key = (repr(regimen), days, condition, repr(sorted(kw.items())))
         if key not in cache:
             cache[key] = real(regimen, days, condition, **kw)
