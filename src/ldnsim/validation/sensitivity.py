@@ -15,7 +15,7 @@ one virtual patient of the numpy population engine with daily steps and no refin
 integrator's scheme), so a sample of N·(D + 2) vectors is three engine runs. Convergence: the indices at N
 and 2N agree within their intervals (:func:`convergence`).
 
-Run: ``python bench/sensitivity.py`` (N = 256 and 512; ~5-8 min on 2 cores); unit tests use tiny N.
+Run: ``python bench/sensitivity.py`` (N = 1024 and 2048; ~13 min on 2 cores); unit tests use tiny N.
 """
 
 from __future__ import annotations
