@@ -114,7 +114,7 @@ def _targets() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def memoised_immune():
+def memoised_immune() -> Callable[..., Any]:
     """The immune module's ``simulate_immune`` behind a cache keyed by its arguments: a calibration reruns
     the same patients under many readout values, and the immune trajectories do not depend on them."""
     from . import immune_link

@@ -6,7 +6,7 @@ mechanics may set :data:`SIMULATE_IMMUNE` to a test double (as :data:`ldnsim.tri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ from ...errors import SolverError
 __all__ = ["SIMULATE_IMMUNE", "get_simulate_immune", "immune_daily", "MECHANISM_VARS", "READOUT_VAR"]
 
 #: the immune module's ``simulate_immune``; ``None`` means the real one (looked up at call time)
-SIMULATE_IMMUNE = None
+SIMULATE_IMMUNE: Callable[..., Any] | None = None
 
 #: the inflammation each condition's readout reads
 READOUT_VAR = {"crohns": "mucosal_inflammation", "ms": "cns_inflammation"}
