@@ -109,7 +109,7 @@ def evaluate(x: np.ndarray, params: Sequence[SensitivityParam], condition: str =
     return out
 
 
-def analyse(y: np.ndarray, params: Sequence[SensitivityParam], seed: int = 0) -> dict[str, dict[str, list]]:
+def analyse(y: np.ndarray, params: Sequence[SensitivityParam], seed: int = 0) -> dict[str, list[float]]:
     """First-order and total Sobol' indices with bootstrap 95 % half-widths, per parameter."""
     from SALib.analyze import sobol
 
