@@ -119,6 +119,7 @@ def fit_gp(
         )
         if best is None or r.fun < best.fun:
             best = r
+    assert best is not None
     th = best.x
     ls, s2, n2 = np.exp(th[:d]), float(np.exp(th[d])), float(np.exp(th[d + 1]))
     k = _kernel(u, u, ls, s2) + (n2 + 1e-8) * np.eye(len(y))

@@ -53,7 +53,7 @@ class Settings:
     @classmethod
     def from_spec(cls, spec: CalibrationSpec, **overrides: Any) -> Settings:
         s = spec.sampler
-        base = dict(
+        base: dict[str, Any] = dict(
             design_points_per_dim=spec.design_points_per_dim,
             validation_fraction=spec.validation_fraction,
             chains=int(s["chains"]),
@@ -486,9 +486,7 @@ def predictive_check(
             variant=variant,
             param_draws=draws,
             kind=f"posterior ({variant}, this calibration run)",
-            progress=(lambda s, i, n, name=name: progress(f"{variant}: predictive {name}", i, n))
-            if progress
-            else None,
+            progress=_stage(progress, f"{variant}: predictive {name}"),
         )
         for row in post.comparison:
             if row["kind"] != "difference":
@@ -518,6 +516,18 @@ def predictive_check(
                 }
             )
     return out
+
+
+def _stage(progress: Progress | None, stage: str) -> Progress | None:
+    """``progress`` with its stage name replaced by ``stage`` (None stays None)."""
+    if progress is None:
+        return None
+    cb = progress
+
+    def f(_s: str, i: int, n: int) -> None:
+        cb(stage, i, n)
+
+    return f
 
 
 def calibrate(

@@ -73,7 +73,7 @@ def write_posterior(res: CalibrationResult, out_dir: Path, command: str) -> dict
         for name, a in f.thinned(res.settings.keep_draws).items():
             arrays[f"{v}/{name}"] = a.astype(np.float32)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    np.savez_compressed(buf, allow_pickle=False, **arrays)  # type: ignore[arg-type]
     npz = out_dir / "posterior.npz"
     atomic_write_bytes(npz, buf.getvalue())
     digest = hashlib.sha256(buf.getvalue()).hexdigest()

@@ -6,6 +6,7 @@ import contextlib
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,7 +28,7 @@ def _progress(enabled: bool):
         console=Console(stderr=True),
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, Any] = {}
 
     def cb(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
@@ -127,8 +128,8 @@ def calibrate_cmd(
     with prog if prog is not None else contextlib.nullcontext():
         res = calibrate(names, seed=seed, settings=settings, progress=cb)
     doc = res.to_json()
+    written: dict[str, Any] = {}
     command = "ldnsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    written = {}
     if write or out is not None:
         from ..calibration.store import write_posterior
         from ..data import data_path

@@ -259,10 +259,13 @@ def write_generated(docs_dir, readme) -> list[str]:
     from ..data.posterior import posterior_record
 
     if posterior_record() is not None:  # the Bayesian calibration's tables, from its shipped record
+        from functools import partial
+
         from ..calibration import report as cal
 
-        jobs.append((Path(docs_dir) / "credibility.md",
-                     [(*cal.markers(n), (lambda n=n: cal.render_block(n))) for n, _ in cal.BLOCKS]))
+        cal_blocks: list[tuple[str, str, Callable[[], str]]] = [
+            (*cal.markers(n), partial(cal.render_block, n)) for n, _ in cal.BLOCKS]
+        jobs.append((Path(docs_dir) / "credibility.md", cal_blocks))
     changed = []
     for path, blocks in jobs:
         if not path.exists():
