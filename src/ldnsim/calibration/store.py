@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,10 @@ __all__ = ["write_posterior", "git_commit"]
 
 
 def git_commit() -> str:
-    """The source tree's commit (``+dirty`` when it has uncommitted changes), or ``unknown``."""
+    """The source tree's commit (``+dirty`` when it has uncommitted changes), or ``unknown``. A run from an
+    exported tree (``git archive``, no ``.git``) names its commit in ``LDNSIM_SOURCE_COMMIT``."""
+    if os.environ.get("LDNSIM_SOURCE_COMMIT"):
+        return os.environ["LDNSIM_SOURCE_COMMIT"] + " (exported tree)"
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(
