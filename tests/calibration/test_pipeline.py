@@ -98,3 +98,30 @@ def test_bad_settings_name_the_field(over, field):
 def test_unknown_variant_names_the_field():
     with pytest.raises(InputError, match="variants"):
         calibrate(["quantum"])
+
+
+def test_cli_writes_the_posterior_and_prints_one_json_document(result, tmp_path, capsys, monkeypatch):
+    import json
+
+    from ldnsim.cli import _register
+    from ldnsim.cli._app import run
+
+    _register()
+    monkeypatch.setattr(runs_mod, "simulate_study", _fake)
+    args = ["calibrate", "--variants", "null", "--design-points-per-dim", "6", "--chains", "2", "--warmup",
+            "100", "--samples", "100", "--predictive-draws", "0", "--out", str(tmp_path), "--json"]
+    assert run(args) == 0  # same shapes as the fixture's run: the compiled sampler is reused
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["variants"]) == {"null"} and doc["comparison"] == []
+    assert (tmp_path / "posterior.npz").exists() and doc["written"]["record"].endswith("posterior.yaml")
+
+
+def test_cli_bad_input_exits_2_without_json(capsys):
+    from ldnsim.cli import _register
+    from ldnsim.cli._app import run
+
+    _register()
+    assert run(["calibrate", "--variants", "quantum", "--json"]) == 2
+    err = capsys.readouterr()
+    assert err.out == "" and "variants" in err.err
+    assert run(["calibrate", "--write", "--out", "x", "--json"]) == 2

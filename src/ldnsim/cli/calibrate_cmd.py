@@ -14,9 +14,21 @@ from ..errors import InputError
 from ._app import app, emit_json
 
 
+def _stage_lines():
+    """Off a terminal: one line on stderr when a stage starts and when it ends (stdout stays JSON)."""
+    seen: dict[str, int] = {}
+
+    def cb(stage: str, done: int, total: int) -> None:
+        if stage not in seen or (done >= total and seen[stage] < total):
+            typer.echo(f"calibrate: {stage} {done}/{total}", err=True)
+        seen[stage] = done
+
+    return cb
+
+
 def _progress(enabled: bool):
     if not enabled:
-        return None, None
+        return None, _stage_lines()
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -94,6 +106,11 @@ def calibrate_cmd(
     figures: Path = typer.Option(
         None, "--figures", help="Write the calibration figures (PNG) into this folder."
     ),
+    apply_medians: bool = typer.Option(
+        False,
+        "--apply-medians",
+        help="No run: make the shipped point values the shipped posterior's medians.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Bayesian calibration (GP emulator + NUTS) of model variants against the calibration trials, with
@@ -107,6 +124,18 @@ def calibrate_cmd(
             f"needs the 'bayes' extra ({exc.name} is not installed)",
             accepted="pip install 'ldnsim[bayes]'",
         ) from None
+    if apply_medians:
+        from ..calibration.apply import apply_medians as apply
+
+        try:
+            done = apply()
+        except FileNotFoundError as exc:
+            raise InputError("--apply-medians", str(exc)) from None
+        if json_out:
+            emit_json({"applied": done})
+        else:
+            typer.echo(f"shipped values set to the posterior medians: {done}")
+        return
     from ..calibration import SMOKE, Settings, calibrate
     from ..calibration.spec import load_spec
 
