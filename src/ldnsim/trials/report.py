@@ -317,8 +317,38 @@ def _posterior_html(post, design) -> str:
         out.append("<p>Published result against the predictive distribution:</p><table><tr><th>quantity</th>"
                    "<th>published</th><th>predictive median</th><th>95% PI</th><th>predictive percentile</th>"
                    "<th>inside</th></tr>" + "".join(comp) + "</table>")
+    out.append(_calibration_html(design))
     out.append("</section>")
     return "".join(out)
+
+
+def _calibration_html(design) -> str:
+    """The shipped Bayesian calibration in brief (system/posterior.yaml): which trials it used, whether this
+    design is one of them, and the PSIS-LOO comparison of the mechanism variants. Empty without a record."""
+    from ..data.posterior import posterior_record
+
+    rec = posterior_record()
+    if not rec:
+        return ""
+    esc = html.escape
+    studies = [s["study"] for s in rec.get("studies", [])]
+    where = ("one of them (an in-sample check)" if design.name in studies
+             else "NOT one of them (an out-of-sample prediction)")
+    rows = "".join(
+        f"<tr><td>{esc(r['variant'])}</td><td>{_fmt(r['elpd_loo'], 3)} ({_fmt(r['se'], 3)})</td>"
+        f"<td>{_fmt(r['elpd_diff'], 3)} ({_fmt(r['dse'], 3)})</td></tr>"
+        for r in rec.get("comparison", [])
+    )
+    meta = rec.get("meta", {})
+    return (
+        "<h3>Bayesian calibration behind these draws</h3>"
+        f"<p>Calibration trials: {esc(', '.join(studies))}. This design is "
+        f"{where}. "
+        f"Run: <code>{esc(str(meta.get('command', '')))}</code>, commit {esc(str(meta.get('commit', '')))}, "
+        f"{esc(str(meta.get('date', '')))}; diagnostics and figures: docs/credibility.md.</p>"
+        "<table><tr><th>variant</th><th>elpd_loo (SE)</th><th>difference to best (SE)</th></tr>"
+        + rows + "</table>"
+    )
 
 
 def _fmt(x: Any, nd: int = 2) -> str:
