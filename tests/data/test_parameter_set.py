@@ -51,10 +51,12 @@ def test_parameter_set_is_read_only():
 
 def test_draws_are_reproducible_and_centred_on_the_shipped_value():
     ps = load_parameter_set()
-    a, b = ps.draws(400, seed=3), ps.draws(400, seed=3)
+    a, b = ps.draws(2000, seed=3), ps.draws(2000, seed=3)
     assert a == b
+    # posterior draws for a new trial: the shipped value is the population median, a new trial's IC50 adds
+    # a symmetric study effect on the log scale (tests/calibration/test_shipped_posterior.py checks more)
     ic50 = np.array([d["tlr4_ic50_nM"] for d in a])
-    assert np.median(ic50) == pytest.approx(ps.system["tlr4_ic50_nM"], rel=0.25)
-    assert "APPROXIMATE" in ps.provenance["draws"]
+    assert np.log10(np.median(ic50)) == pytest.approx(np.log10(ps.system["tlr4_ic50_nM"]), abs=0.2)
+    assert ps.provenance["draws"].startswith("POSTERIOR")
     with pytest.raises(InputError):
         ps.draws(0, seed=1)

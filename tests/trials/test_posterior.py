@@ -52,13 +52,15 @@ def test_cli_posterior_json_and_report(fake_model, capsys, tmp_path):
     assert run([*args, "--report", str(f), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     post = doc["posterior"]
-    assert post["draws"] == 3 and post["trials"] == 3 and post["kind"].startswith("APPROXIMATE")
+    assert post["draws"] == 3 and post["trials"] == 3 and post["kind"].startswith("POSTERIOR")
     c = post["contrasts"][0]
     assert c["endpoint"] == "nrs_change" and c["difference"]["pi95"][0] <= c["difference"]["median"]
     assert {"ldn", "placebo"} <= set(post["arms"])
     assert any(r["kind"] == "difference" for r in post["comparison"])
     html = f.read_text()
     assert '<section id="posterior">' in html and "visual predictive check" in html
+    # the calibration behind the draws, and that this trial was not one of its trials
+    assert "Bayesian calibration behind these draws" in html and "out-of-sample prediction" in html
 
 
 def test_validation_preset_is_not_a_calibration_trial():
