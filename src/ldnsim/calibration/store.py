@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 
 from .._io import atomic_write_bytes, atomic_write_text
+from ..data.parameter_set import default_occupancy
 from .pipeline import CalibrationResult
 
 __all__ = ["write_posterior", "git_commit"]
@@ -91,6 +92,7 @@ def write_posterior(res: CalibrationResult, out_dir: Path, command: str) -> dict
         "commit": git_commit(),
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
         "seed": res.seed,
+        "occupancy_variant": default_occupancy(),
         "seconds": round(res.seconds, 1),
         "settings": doc["settings"],
         "versions": _versions(),

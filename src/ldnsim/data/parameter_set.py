@@ -181,7 +181,8 @@ class ParameterSet:
             raise InputError("n", "number of draws out of range", accepted="1-100000", value=n)
         from .posterior import new_study_draws, posterior_samples
 
-        post = posterior_samples(self.variant)
+        # the posterior was sampled with the default occupancy variant: another occupancy has none
+        post = posterior_samples(self.variant) if self.occupancy == default_occupancy() else None
         if post is not None:
             return new_study_draws(post, int(n), seed, float(self.realism["placebo.expectation_cap"]))
         rng = np.random.default_rng(seed)
@@ -243,7 +244,7 @@ def _load(variant: str) -> ParameterSet:
         "occupancy_description": str((_occupancy_doc()["variants"][occ] or {}).get("description", "")),
         "files": [SYSTEM_FILE, REALISM_FILE, VARIANTS_FILE, OCCUPANCY_FILE],
         "calibration": dict(spec.get("calibration") or {}),
-        "draws": _draws_kind(variant),
+        "draws": _draws_kind(variant, occ),
     }
     return ParameterSet(
         variant=variant,
@@ -257,10 +258,10 @@ def _load(variant: str) -> ParameterSet:
     )
 
 
-def _draws_kind(variant: str) -> str:
+def _draws_kind(variant: str, occupancy: str) -> str:
     from .posterior import posterior_record, posterior_samples
 
-    if posterior_samples(variant) is not None:
+    if occupancy == default_occupancy() and posterior_samples(variant) is not None:
         meta = (posterior_record() or {}).get("meta", {})
         return (f"POSTERIOR: Bayesian calibration draws of {variant!r} for a new trial "
                 f"(system/posterior.npz; "
