@@ -39,7 +39,8 @@ def render_summary() -> str:
             f"- **Run:** `{m['command']}` at commit `{m['commit']}`, {m['date']}, seed {m['seed']}; "
             f"{m['seconds']:.0f} s wall time (measured on the machine that produced the record).",
             f"- **Data:** {n_obs} published summaries of {len(rec['studies'])} trials "
-            f"({', '.join(st['study'] for st in rec['studies'])}); not expressible yet: "
+            f"({', '.join(st['study'] for st in rec['studies'])}); not in this "
+            "calibration (disease endpoints, calibrated on the immune module): "
             f"{', '.join(x['calibration_id'] for x in rec['not_modelled']) or 'none'}.",
             f"- **Sampler:** NUTS, {s['chains']} chains × {s['samples']} draws after {s['warmup']} warm-up, "
             f"target acceptance {s['target_accept']}; {m['draws_per_variant']} draws per variant shipped "

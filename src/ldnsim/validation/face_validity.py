@@ -176,11 +176,11 @@ def _identification_text(h: dict[str, float]) -> str:
     cmp = {r["variant"]: r for r in rec.get("comparison", [])}
     best = min(cmp.values(), key=lambda r: r["rank"])["variant"] if cmp else None
     loo = ""
-    if "null" in cmp and "full" in cmp:
-        d = cmp["null"]["elpd_loo"] - cmp["full"]["elpd_loo"]
-        se = max(cmp["null"]["dse"], cmp["full"]["dse"])
-        loo = (f" PSIS-LOO: elpd of `null` (placebo, regression to the mean, no drug) minus `full` = "
-               f"{d:+.2f} (SE {se:.2f}); best: `{best}`.")
+    if cmp:
+        below = "; ".join(f"`{v}` {r['elpd_diff']:.2f} (SE {r['dse']:.2f})"
+                          for v, r in cmp.items() if v != best)
+        loo = (f" PSIS-LOO: best `{best}`; elpd below it: {below} (`null`: placebo, regression to the mean, "
+               f"no drug).")
     return (
         f"- **The drug effect (Bayesian calibration, in-vitro prior):** glial TLR4 IC50 posterior median "
         f"{h['tlr4_ic50_nM']:.3g} nM (95 % CrI 10^{c['posterior_ci95_log10_nM'][0]:.1f}–"
