@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ldnsim.calibration import report
-from ldnsim.data import data_path, load_yaml
+from ldnsim.data import data_path
 from ldnsim.data.parameter_set import load_parameter_set
 from ldnsim.data.posterior import posterior_record, posterior_samples
 
@@ -66,24 +66,21 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def test_shipped_values_are_the_posterior_medians():
+def test_shipped_values_against_the_posterior():
+    """The shipped values are NOT the posterior medians (docs/credibility.md says why): the IC50 lies inside
+    the trials' data-only 95% interval but outside the posterior under the in-vitro prior (the documented
+    conflict); the placebo expectations lie inside their posterior 95% intervals."""
     ps = load_parameter_set("full")
+    c = REC["variants"]["full"]["conflict"]
+    log_ic50 = np.log10(ps.system["tlr4_ic50_nM"])
+    assert c["data_only_ci95_log10_nM"][0] <= log_ic50 <= c["data_only_ci95_log10_nM"][1]
+    assert log_ic50 < c["posterior_ci95_log10_nM"][0]
     s = posterior_samples("full")
     cap = ps.realism["placebo.expectation_cap"]
-    assert ps.system["tlr4_ic50_nM"] == pytest.approx(10 ** np.median(s["log10_tlr4_ic50_nM"]), rel=2e-3)
-    e_single = np.median(cap * _sigmoid(s["placebo_logit_single"]))
-    e_double = np.median(cap * _sigmoid(s["placebo_logit_single"] + s["placebo_logit_double_shift"]))
-    assert ps.realism["placebo.expectation.single"] == pytest.approx(e_single, rel=2e-3)
-    assert ps.realism["placebo.expectation.double"] == pytest.approx(e_double, rel=2e-3)
-    assert ps.realism["placebo.design.length_logit"] == pytest.approx(
-        np.median(s["placebo_length_logit"]), abs=2e-3
-    )
-    assert ps.realism["placebo.design.recall_logit"] == pytest.approx(
-        np.median(s["placebo_recall_logit"]), abs=2e-3
-    )
-    assert load_yaml("system/variants.yaml")["variants"]["full"]["calibration"]["method"].startswith(
-        "Bayesian"
-    )
+    for key, z in (("single", s["placebo_logit_single"]),
+                   ("double", s["placebo_logit_single"] + s["placebo_logit_double_shift"])):
+        lo, hi = np.percentile(cap * _sigmoid(z), [2.5, 97.5])
+        assert lo <= ps.realism[f"placebo.expectation.{key}"] <= hi, key
 
 
 @pytest.mark.parametrize("name", [n for n, _ in report.BLOCKS])

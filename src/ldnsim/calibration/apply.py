@@ -73,9 +73,11 @@ def _set_entry(text: str, dotted: str, value: float, derived: str, drop: tuple[s
     for ln in body:
         k = ln.strip().split(":", 1)[0]
         if k == "value":
-            ln, _ = f"{pad}value: {_g(value)}", seen.add("value")
+            ln = f"{pad}value: {_g(value)}"
+            seen.add("value")
         elif k == "derived":
-            ln, _ = f"{pad}derived: {json.dumps(derived, ensure_ascii=False)}", seen.add("derived")
+            ln = f"{pad}derived: {json.dumps(derived, ensure_ascii=False)}"
+            seen.add("derived")
         new.append(ln)
     if "derived" not in seen:
         new.insert(1, f"{pad}derived: {json.dumps(derived, ensure_ascii=False)}")

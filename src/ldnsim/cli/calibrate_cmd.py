@@ -14,7 +14,7 @@ from ..errors import InputError
 from ._app import app, emit_json
 
 
-def _stage_lines():
+def _stage_lines() -> Any:
     """Off a terminal: one line on stderr when a stage starts and when it ends (stdout stays JSON)."""
     seen: dict[str, int] = {}
 

@@ -317,12 +317,12 @@ def _posterior_html(post, design) -> str:
         out.append("<p>Published result against the predictive distribution:</p><table><tr><th>quantity</th>"
                    "<th>published</th><th>predictive median</th><th>95% PI</th><th>predictive percentile</th>"
                    "<th>inside</th></tr>" + "".join(comp) + "</table>")
-    out.append(_calibration_html(design))
+    out.append(_bayes_calibration_html(design))
     out.append("</section>")
     return "".join(out)
 
 
-def _calibration_html(design) -> str:
+def _bayes_calibration_html(design) -> str:
     """The shipped Bayesian calibration in brief (system/posterior.yaml): which trials it used, whether this
     design is one of them, and the PSIS-LOO comparison of the mechanism variants. Empty without a record."""
     from ..data.posterior import posterior_record

@@ -173,7 +173,7 @@ def _identification_text(h: dict[str, float]) -> str:
             f"regression to the mean (docs/credibility.md)."
         )
     c = full["conflict"]
-    cmp = {r["variant"]: r for r in rec.get("comparison", [])}
+    cmp = {r["variant"]: r for r in (rec or {}).get("comparison", [])}
     best = min(cmp.values(), key=lambda r: r["rank"])["variant"] if cmp else None
     loo = ""
     if cmp:
@@ -182,8 +182,10 @@ def _identification_text(h: dict[str, float]) -> str:
         loo = (f" PSIS-LOO: best `{best}`; elpd below it: {below} (`null`: placebo, regression to the mean, "
                f"no drug).")
     return (
-        f"- **The drug effect (Bayesian calibration, in-vitro prior):** glial TLR4 IC50 posterior median "
-        f"{h['tlr4_ic50_nM']:.3g} nM (95 % CrI 10^{c['posterior_ci95_log10_nM'][0]:.1f}–"
+        f"- **The drug effect is not identified (Bayesian calibration):** the shipped glial TLR4 IC50 is "
+        f"{h['tlr4_ic50_nM']:.2g} nM (the earlier maximum-likelihood value); under the in-vitro prior its "
+        f"posterior median is 10^{c['posterior_median_log10_nM']:.1f} nM (95 % CrI "
+        f"10^{c['posterior_ci95_log10_nM'][0]:.1f}–"
         f"10^{c['posterior_ci95_log10_nM'][1]:.1f} nM); the trials alone (flat prior) say "
         f"10^{c['data_only_ci95_log10_nM'][0]:.1f}–10^{c['data_only_ci95_log10_nM'][1]:.1f} nM, prior–data "
         f"conflict p = {c['p_conflict']:.2f}.{loo} docs/credibility.md says what this can and cannot "
