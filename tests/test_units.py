@@ -69,3 +69,21 @@ def test_unknown_name_suggests_nearest():
     err = UnknownNameError("drug", "naltrexon", ["naltrexone", "naloxone", "morphine"])
     assert "did you mean naltrexone" in str(err)
     assert err.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "typed, suggested",
+    [
+        ("fibro", ["fibromyalgia"]),
+        ("CRPS", ["crps"]),  # case does not hide the match
+        ("Crohns disease", ["crohns"]),
+        ("lupus", []),  # not a near-miss of "ms": no suggestion rather than a wrong one
+        ("migraine", []),
+        ("multiple sclerosis", []),  # not "crohns"
+    ],
+)
+def test_unknown_name_suggests_only_near_misses(typed, suggested):
+    known = ["crohns", "ms", "fibromyalgia", "crps", "healthy", "osteoarthritis",
+             "painful_diabetic_neuropathy", "chronic_low_back_pain"]
+    err = UnknownNameError("condition", typed, known)
+    assert err.suggestions[: len(suggested)] == suggested and (suggested or not err.suggestions)

@@ -54,10 +54,17 @@ class UnknownNameError(InputError):
     """A name (drug, condition, preset) that is not known; suggests the nearest known names."""
 
     def __init__(self, field: str, value: str, known: Iterable[str]):
-        from rapidfuzz import process
+        from rapidfuzz import process, utils
 
         known = sorted(set(known))
-        matches = [m[0] for m in process.extract(str(value), known, limit=3, score_cutoff=50)]
+        # case-insensitive; a cutoff of 70 keeps real near-misses ("fibro", "naltrexon", "Crohns disease")
+        # and drops the partial-match noise of short names ("lupus" or "migraine" → "ms" scored 60)
+        matches = [
+            m[0]
+            for m in process.extract(
+                str(value), known, limit=3, score_cutoff=70, processor=utils.default_process
+            )
+        ]
         self.suggestions = matches
         hint = f"did you mean {' or '.join(matches)}?" if matches else "no similar name is known"
         super().__init__(field, f"unknown {field} {value!r}; {hint}", accepted=", ".join(known))
