@@ -29,7 +29,10 @@ def test_trial_report_and_variant(fake_model, capsys, tmp_path):
     doc = json.loads(capsys.readouterr().out)
     assert rc == 0 and f.exists() and doc["report"] == str(f)
     assert doc["design"]["variant"] == "mu-only"
-    assert "<section id=\"comparison\">" in f.read_text()
+    text = f.read_text()
+    assert "<section id=\"comparison\">" in text
+    # the old maximum-likelihood record is dated and marked as superseded, not shown as the current fit
+    assert "Maximum-likelihood record of 2026-11-23" in text and "supersedes it" in text
 
 
 def test_bad_inputs_exit_2(fake_model, capsys):

@@ -397,7 +397,12 @@ def _calibration_html() -> str:
     if not data_path("trials/calibrated.yaml").exists():
         return "<p class=muted>Not calibrated yet (ldnsim/data/trials/calibrated.yaml missing).</p>"
     cal = load_yaml("trials/calibrated.yaml")  # the calibration record (fit, profile, Sobol indices)
-    out = []
+    when = html.escape(str((cal.get("meta") or {}).get("date", "an earlier date")))
+    out = [
+        f"<p class=muted>Maximum-likelihood record of {when} (trials/calibrated.yaml): measured on the model "
+        "of that date, before the 2026-12-06 occupancy refit; the Bayesian calibration section supersedes it "
+        "and is what the posterior draws use.</p>"
+    ]
     fit = cal.get("fit") or {}
     if fit:
         rows = []
