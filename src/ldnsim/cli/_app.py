@@ -78,6 +78,22 @@ _JSON_FILE: str | None = None
 _JSON_WRITTEN = [False]
 
 
+def progress_bar(*, transient: bool) -> Any:
+    """The rich progress bar the long commands draw on stderr (stdout stays free for ``--json``):
+    description, bar, done/total, elapsed time. rich is imported here, not at start-up."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=transient,
+    )
+
+
 def _prepare_streams() -> None:
     """On an ASCII-only locale, write what cannot be encoded as ``\\uXXXX`` instead of failing.
 

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from ..errors import InputError
-from ._app import app, emit_json
+from ._app import app, emit_json, progress_bar
 
 
 def _stage_lines() -> Any:
@@ -29,17 +29,7 @@ def _stage_lines() -> Any:
 def _progress(enabled: bool):
     if not enabled:
         return None, _stage_lines()
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    prog = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
+    prog = progress_bar(transient=False)
     tasks: dict[str, Any] = {}
 
     def cb(stage: str, done: int, total: int) -> None:

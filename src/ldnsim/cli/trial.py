@@ -10,24 +10,14 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from ._app import DISCLAIMER, app, emit_json
+from ._app import DISCLAIMER, app, emit_json, progress_bar
 
 
 def _progress(enabled: bool):
     """A rich progress bar on stderr (None when disabled)."""
     if not enabled:
         return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    prog = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    prog = progress_bar(transient=True)
     state: dict = {}
 
     def cb(stage: str, done: int, total: int) -> None:
