@@ -125,3 +125,23 @@ def test_cli_bad_input_exits_2_without_json(capsys):
     err = capsys.readouterr()
     assert err.out == "" and "variants" in err.err
     assert run(["calibrate", "--write", "--out", "x", "--json"]) == 2
+
+
+def test_an_emulator_without_a_finite_validation_run_is_refused_not_taken_as_exact(monkeypatch):
+    """If every validation run of one target failed, the emulator's error is unknown: the calibration stops
+    naming the target instead of adding 0 to the likelihood variance (an overconfident posterior)."""
+    from ldnsim.calibration import pipeline
+    from ldnsim.errors import SolverError
+
+    real = pipeline.run_design
+
+    def failing_validation(studies, variant, names, points, seed, progress=None, stage="simulator runs"):
+        out = real(studies, variant, names, points, seed, progress, stage)
+        if "validation" in stage:
+            out[studies[0].name][:, 0] = np.nan
+        return out
+
+    monkeypatch.setattr(runs_mod, "simulate_study", _fake)
+    monkeypatch.setattr(pipeline, "run_design", failing_validation)
+    with pytest.raises(SolverError, match="emulator's error is unknown"):
+        calibrate(["null"], settings=Settings.from_spec(load_spec(), **SETTINGS), seed=5)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..data.parameter_set import load_parameter_set, realism_defaults, variant_names
 from ..data.posterior import new_study_draws
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from .emulator import GaussianProcess, fit_gp
 from .model import DRUG, HYPER, ModelData, build_model, model_args
 from .runs import run_design, space_filling
@@ -384,10 +384,17 @@ def fit_variant(
         )
     emus, emu_table, studies = _emulators(spec, variant, names, lo, hi, st, seed, progress)
     rmse = {(r["study"], r["quantity"]): r["validation_rmse"] for r in emu_table}
+    unknown = [f"{k[0]} {k[1]}" for k, v in rmse.items() if not math.isfinite(v)]
+    if unknown:  # an emulator error taken as 0 would make the posterior overconfident: refuse instead
+        raise SolverError(
+            f"{variant}: no simulator run of the emulator validation gave a finite value for "
+            f"{', '.join(unknown)}, so the emulator's error is unknown; rerun with a larger "
+            "validation_fraction (calibration settings) or check the simulator at these inputs"
+        )
     y = np.array([t.published for s in studies for t in s.targets])
     sd = np.array(
         [
-            math.sqrt(t.se**2 + np.nan_to_num(rmse[(s.name, t.quantity)]) ** 2)
+            math.sqrt(t.se**2 + rmse[(s.name, t.quantity)] ** 2)
             for s in studies
             for t in s.targets
         ]
