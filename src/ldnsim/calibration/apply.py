@@ -108,7 +108,7 @@ def apply_medians() -> dict[str, Any]:
             full["tlr4_ic50_nM"],
             f"{note}; 95% CrI 10^{d['q2.5']:.2f}-10^{d['q97.5']:.2f} nM under the in-vitro prior "
             "(system/calibration.yaml; prior-data conflict in docs/credibility.md)",
-            drop=("ci95_profile", "prior", "note"),
+            drop=("ci95_profile", "note"),  # the prior (sensitivity range) stays
         )
         atomic_write_text(sys_path, text)
         written["system/parameters.yaml"] = {"tlr4_ic50_nM": full["tlr4_ic50_nM"]}

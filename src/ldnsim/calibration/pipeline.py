@@ -32,7 +32,7 @@ from .spec import CalibrationSpec, load_spec
 
 __all__ = ["Settings", "VariantFit", "CalibrationResult", "calibrate", "DEFAULT_VARIANTS", "SMOKE"]
 
-DEFAULT_VARIANTS = ("null", "full", "tlr4", "mu-only", "mu-rebound+ogf")
+DEFAULT_VARIANTS = ("null", "full", "tlr4", "mu-only", "mu-rebound", "ogf", "mu-rebound+ogf")
 Progress = Callable[[str, int, int], None]
 
 

@@ -74,7 +74,7 @@ def _text(doc: dict) -> str:
 @app.command("calibrate")
 def calibrate_cmd(
     variants: str = typer.Option(
-        "null,full,tlr4,mu-only,mu-rebound+ogf",
+        "null,full,tlr4,mu-only,mu-rebound,ogf,mu-rebound+ogf",
         "--variants",
         help="Comma-separated model variants to calibrate and compare.",
     ),
