@@ -1,4 +1,8 @@
-"""ESR covariate, the osteoarthritis negative control, dextromethorphan (CYP2D6) and (+)-naltrexone."""
+"""ESR covariate, the osteoarthritis negative control, dextromethorphan (CYP2D6) and (+)-naltrexone.
+
+The TLR4-dependent covariates are tested on the hypothesis in which glial TLR4 block acts at LDN
+concentrations (``full-potent-tlr4``, system/variants.yaml); the shipped model's posterior-median IC50 (µM)
+leaves them without effect (tests/system/test_ldn.py)."""
 
 import numpy as np
 import pandas as pd
@@ -7,20 +11,22 @@ from ldnsim.receptors import ligand_table
 from ldnsim.simulate import simulate
 
 LDN = "naltrexone 4.5 mg nightly for 12 weeks"
+TLR4 = "full-potent-tlr4"
 
 
 def test_higher_esr_gives_larger_ldn_response():
     pts = pd.DataFrame({"esr_mm_h": [5.0, 15.0, 30.0, 60.0]})
-    base = simulate(None, days=84, patients=pts).pain_nrs.values[:, -1]
-    ldn = simulate(LDN, days=84, patients=pts).pain_nrs.values[:, -1]
+    base = simulate(None, days=84, patients=pts, variant=TLR4).pain_nrs.values[:, -1]
+    ldn = simulate(LDN, days=84, patients=pts, variant=TLR4).pain_nrs.values[:, -1]
     resp = base - ldn
     assert np.all(np.diff(resp) > 0.05)
 
 
 def test_osteoarthritis_gives_little_ldn_response(sim):
-    oa = sim(None, "osteoarthritis", days=90).pain_nrs.values[0]
-    oa_ldn = sim(LDN, "osteoarthritis", days=90).pain_nrs.values[0]
-    fm = sim(None, days=90).pain_nrs.values[0] - sim(LDN, days=90).pain_nrs.values[0]
+    oa = sim(None, "osteoarthritis", days=90, variant=TLR4).pain_nrs.values[0]
+    oa_ldn = sim(LDN, "osteoarthritis", days=90, variant=TLR4).pain_nrs.values[0]
+    fm = (sim(None, days=90, variant=TLR4).pain_nrs.values[0]
+          - sim(LDN, days=90, variant=TLR4).pain_nrs.values[0])
     assert abs(oa[83] - oa_ldn[83]) < 0.5
     assert abs(oa[83] - oa_ldn[83]) < 0.3 * fm[83]
 
@@ -66,7 +72,7 @@ def test_plus_naltrexone_acts_through_tlr4_without_mu_blockade():
     lig = ligand_table()["plus_naltrexone"]
     assert lig.tlr4_role == "antagonist" and lig.mu_role is None  # TLR4 only, no μ affinity
     regimen = "plus_naltrexone 4.5 mg nightly for 12 weeks"
-    ds = simulate(regimen, days=84)
+    ds = simulate(regimen, days=84, variant=TLR4)
     base = simulate(None, days=84)
     assert float(ds.mu_antagonist.max()) < 1e-6  # no μ blockade
     assert float(ds.tlr4_inhibition.values[0, 7:].mean()) > 0.05

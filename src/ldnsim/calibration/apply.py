@@ -23,6 +23,13 @@ from ..data.posterior import posterior_record, posterior_samples
 __all__ = ["point_values", "apply_medians"]
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Writes repeated values (the variants' shared source lists) in full, not as ``&id001`` anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _sig(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -162,5 +169,6 @@ def apply_medians() -> dict[str, Any]:
         "# system/posterior.yaml). Values not listed are the shipped values of parameters.yaml /\n"
         "# realism.yaml, which are the 'full' variant's posterior medians.\n"
     )
-    atomic_write_text(var_path, head + yaml.safe_dump(doc, sort_keys=False, width=110, allow_unicode=True))
+    atomic_write_text(var_path, head + yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=110,
+                                                 allow_unicode=True))
     return written

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..data import load_yaml, value_of
 
-__all__ = ["Priors", "load_priors", "derive_onset_prior"]
+__all__ = ["Priors", "load_priors", "derive_onset_prior", "with_posterior_draws"]
 
 
 @dataclass(frozen=True)
@@ -107,18 +107,41 @@ def load_priors(variant: str = "full") -> Priors:
     )
 
 
+def with_posterior_draws(pats, variant: str = "full", seed: int = 0):
+    """``pats`` with one draw of the variant's uncertain system parameters per patient as columns.
+
+    The draws are :meth:`ldnsim.data.parameter_set.ParameterSet.draws` (the shipped posterior for a new
+    study where the variant has one, e.g. ``tlr4_ic50_nM`` of ``full``), seeded by ``[seed, 104729]`` so
+    they do not repeat the population's stream. Each virtual patient is thus a patient of a model drawn from
+    what the calibration trials allow, and a prior derived from these patients is the posterior-predictive
+    distribution of a NEW patient's benefit, not the spread of the point-value model alone (whose TLR4 IC50
+    at its µM median gives almost no benefit: the skewed posterior's typical draw is not its mean).
+    Realism (trial-layer) parameters of the draws are not columns: they do not enter the system.
+    """
+    from ..data.parameter_set import load_parameter_set
+    from ..system import parameter_names
+
+    ps = load_parameter_set(variant)
+    draws = ps.draws(len(pats), int(np.random.SeedSequence([seed, 104729]).generate_state(1)[0]))
+    names = set(parameter_names())
+    out = pats.copy()
+    for key in sorted({k for d in draws for k in d} & names):
+        out[key] = [d.get(key, float(ps.system[key])) for d in draws]
+    return out
+
+
 def onset_curves(
     n: int = 400, days: int = 240, seed: int = 0, variant: str = "full"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(untreated daily pain, benefit curves) of ``n`` virtual patients on LDN 4.5 mg nightly from day 0
-    (arrays n x days, NRS)."""
+    (arrays n x days, NRS); each patient with its own posterior draw (:func:`with_posterior_draws`)."""
     from ..data.parameter_set import load_parameter_set
     from ..population import sample_population
     from ..regimen import Regimen
     from ..trials.model import simulate_pain
 
     ps = load_parameter_set(variant)
-    pats = sample_population(n, seed=seed)
+    pats = with_posterior_draws(sample_population(n, seed=seed), variant, seed)
     reg = Regimen.parse(f"naltrexone 4.5 mg nightly for {days} days")
     treated, _ = simulate_pain(reg, pats, days, condition="fibromyalgia", params=dict(ps.system))
     untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=dict(ps.system))

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..trials.measurement import ar1_noise, ou_process
 from .analysis import first_order
-from .priors import Priors, fit_first_order, load_priors
+from .priors import Priors, fit_first_order, load_priors, with_posterior_draws
 
 __all__ = ["model_shapes", "virtual_diaries", "Virtual", "STEADY_STATE_DAYS"]
 
@@ -85,7 +85,7 @@ def model_shapes(
 
     T = len(on_ldn)
     ps = load_parameter_set(variant)
-    pats = sample_population(n, seed=seed)
+    pats = with_posterior_draws(sample_population(n, seed=seed), variant, seed)
     params = dict(ps.system)
     days = max(T, STEADY_STATE_DAYS)
     untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=params)

@@ -20,6 +20,7 @@ __all__ = ["FaceRow", "ROWS", "evaluate", "headline_numbers", "render_face_table
 
 LDN = "naltrexone 4.5 mg nightly for 12 weeks"
 HD = "naltrexone 50 mg nightly for 12 weeks"
+OA_FLOOR_NRS = 0.1
 CHRONIC = ("fibromyalgia", "crps", "painful_diabetic_neuropathy", "chronic_low_back_pain", "osteoarthritis")
 FACE_BEGIN = "<!-- BEGIN generated face-validity table (ldnsim docs) -->"
 FACE_END = "<!-- END generated face-validity table -->"
@@ -102,10 +103,16 @@ ROWS: tuple[FaceRow, ...] = (
             f"no analgesic effect of standard-dose naltrexone is reported ({_YZC}); continuous blockade "
             "has the opposite effect of intermittent blockade (Zagon & McLaughlin)",
             "weeks 9-12 mean change > -0.25 NRS", _hd_nightly, lambda v: v > -0.25),
+    FaceRow("fibromyalgia: 50 mg nightly, no clinically important worsening",
+            f"{_YZC}: no change in pain sensitivity after 50 mg in fibromyalgia patients or controls; no "
+            "trial of standard-dose naltrexone reports a general worsening of chronic pain",
+            "weeks 9-12 mean change < +1 NRS (minimally important: 10-20 % of the ~6.7 NRS baseline, "
+            "IMMPACT, Dworkin 2008 J Pain 9:105)", _hd_nightly, lambda v: v < 1.0),
     FaceRow("osteoarthritis: LDN negative control",
             "nociceptive/peripheral pain with little glial drive; no LDN benefit expected",
-            "week-12 effect < half the fibromyalgia effect", _oa_effect,
-            lambda v: v < 0.5 * _fm_effect()),
+            f"week-12 effect < half the fibromyalgia effect, or < {OA_FLOOR_NRS} NRS (a tenth of the ~1 NRS "
+            "minimal important difference: undetectable, when the fibromyalgia effect is itself that small)",
+            _oa_effect, lambda v: v < max(0.5 * _fm_effect(), OA_FLOOR_NRS)),
     FaceRow("fibromyalgia: stopping LDN, no immediate drop",
             "no trial reports a fall of pain on stopping (Younger 2013 followed 4 weeks after LDN)",
             "fall below the last treated day < 0.25 NRS in the 2 weeks after (1/4 of the ~1 NRS minimal "
@@ -157,6 +164,17 @@ def headline_numbers() -> dict[str, float]:
     }
 
 
+def _hd_words(change: float) -> str:
+    if change > 0.25:
+        return ("no benefit: pain rises, as continuous μ blockade removes endogenous opioid tone and the "
+                "OGF-OGFr brake")
+    return "no benefit" if change > -0.25 else "a BENEFIT, which no evidence supports"
+
+
+def _nM(x: float) -> str:
+    return f"{x / 1000:.2g} µM" if x >= 1000 else f"{x:.2g} nM"
+
+
 def _identification_text(h: dict[str, float]) -> str:
     """What the README says about the drug effect's identification: from the shipped Bayesian calibration
     record when there is one, else from the profile likelihood."""
@@ -181,10 +199,13 @@ def _identification_text(h: dict[str, float]) -> str:
                           for v, r in cmp.items() if v != best)
         loo = (f" PSIS-LOO: best `{best}`; elpd below it: {below} (`null`: placebo, regression to the mean, "
                f"no drug).")
+    at_median = abs(np.log10(h["tlr4_ic50_nM"]) - c["posterior_median_log10_nM"]) < 0.01
+    shipped = ("its posterior median under the in-vitro prior, where glial TLR4 block is negligible at LDN "
+               "concentrations" if at_median else "NOT the posterior median")
     return (
         f"- **The drug effect is not identified (Bayesian calibration):** the shipped glial TLR4 IC50 is "
-        f"{h['tlr4_ic50_nM']:.2g} nM (the earlier maximum-likelihood value); under the in-vitro prior its "
-        f"posterior median is 10^{c['posterior_median_log10_nM']:.1f} nM (95 % CrI "
+        f"{_nM(h['tlr4_ic50_nM'])}, {shipped}; posterior median "
+        f"10^{c['posterior_median_log10_nM']:.1f} nM (95 % CrI "
         f"10^{c['posterior_ci95_log10_nM'][0]:.1f}–"
         f"10^{c['posterior_ci95_log10_nM'][1]:.1f} nM); the trials alone (flat prior) say "
         f"10^{c['data_only_ci95_log10_nM'][0]:.1f}–10^{c['data_only_ci95_log10_nM'][1]:.1f} nM, prior–data "
@@ -204,7 +225,8 @@ def render_headline() -> str:
         f"Younger 2013's drug-minus-placebo difference was 10.8 points of %.\n"
         f"- **Standard dose:** 50 mg nightly changes week 9-12 pain by "
         f"{h['fm_50mg_nightly_change_w9_12']:+.2f} "
-        f"NRS (no benefit); the μ-only variant (no glial TLR4 block) gives "
+        f"NRS ({_hd_words(h['fm_50mg_nightly_change_w9_12'])}); the μ-only variant (no glial TLR4 block) "
+        f"gives "
         f"{h['fm_ldn_mu_only_effect_w12']:+.2f} NRS at week 12.\n"
         + _identification_text(h)
     )
