@@ -188,10 +188,18 @@ def test_ctrl_c_is_exit_130_without_traceback():
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # a test runner started in the background (`pytest &`) has SIGINT ignored, and a child inherits
+        # SIG_IGN, so Python would never see the signal: give the child the terminal's default disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(10)  # usually inside the run (minutes long); start-up may be slow on a loaded machine
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        time.sleep(10)  # usually inside the run (minutes long); start-up may be slow on a loaded machine
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave a 100,000-patient run behind
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert b"Traceback" not in err and b"internal error" not in err
     assert out == b""  # no half document on stdout
