@@ -65,6 +65,11 @@ def render_text(res) -> str:
         f"{d.title or d.name} — {run.patients} patients × {run.replicates} trials, seed {run.seed}, "
         f"variant {run.variant}"
     ]
+    m = res.model
+    if m is not None:  # which model and parameter set (the JSON "model" block)
+        ic50 = f"; TLR4 IC50 {m.tlr4_ic50_nM:.4g} nM" if m.tlr4_ic50_nM is not None else ""
+        which = "shipped default" if m.shipped_default else "NOT the shipped default"
+        lines.append(f"  model {m.variant} ({which}): {m.values}{ic50}; ldnsim {m.version}")
     for name, a in res.arms.items():
         if d.is_disease():  # Crohn's / MS: every endpoint on its own scale
             vals = "  ".join(f"{k} {_g(v)}" for k, v in a.endpoints.items())

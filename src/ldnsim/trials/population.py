@@ -34,6 +34,7 @@ from ..errors import InputError
 __all__ = ["ChangeReducer", "PopulationTrialResult", "run_population_trial", "parse_arm", "MAX_PATIENTS"]
 
 from .._disclaimer import DISCLAIMER
+from .provenance import ModelInfo, model_info
 
 #: the largest population per arm accepted (memory does not grow with it; time does, linearly)
 MAX_PATIENTS = 100_000_000
@@ -154,11 +155,14 @@ class PopulationTrialResult:
     patient_years_per_s: float
     peak_rss_mib: float
     info: dict[str, Any] = field(default_factory=dict)
+    #: which model produced it (the JSON ``model`` block; :mod:`.provenance`)
+    model: ModelInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (``ldnsim population-trial --json``)."""
         return {
             "condition": self.condition,
+            **({"model": self.model.to_json()} if self.model is not None else {}),
             "days": self.days,
             "engine": self.engine,
             "seed": self.seed,
@@ -328,4 +332,5 @@ def run_population_trial(
         peak_rss_mib=_peak_rss_mib(),
         info={"control_arm": ctrl, "variant": variant, "pk_iiv": pk_iiv, "n_sub": int(n_sub),
               "refined_patient_steps": int(sum(r.steps for r in results.values()))},
+        model=model_info(variant),
     )

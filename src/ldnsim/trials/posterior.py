@@ -9,8 +9,10 @@ median and 50%/95% predictive intervals of what a new trial of this design would
 parameter uncertainty with trial-to-trial sampling, so the published result of a trial of that design
 should fall inside the 95% interval about 95% of the time if the model and its uncertainty are right.
 
-What the draws are is said in ``kind`` (``ParameterSet.provenance["draws"]``): until the Bayesian
-posterior ships they are approximate draws from the profile-likelihood intervals.
+What the draws are is said in ``kind`` (``ParameterSet.provenance["draws"]``): posterior draws of the
+Bayesian calibration for a variant it sampled (with the default occupancy), approximate draws from the
+profile-likelihood intervals otherwise. ``model`` (:mod:`.provenance`) records the variant, its calibration
+record and the TLR4 IC50 over the draws.
 
 The comparison with the published result checks arm values and, for each published contrast, the
 *difference* (is it inside the predictive interval, at which predictive percentile) and its CI width
@@ -27,6 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from .design import TrialDesign, load_design
+from .provenance import ModelInfo, model_info
 from .results import TrialResult
 from .run import run_trial
 
@@ -93,9 +96,12 @@ class PosteriorResult:
     curves: dict[str, np.ndarray] = field(default_factory=dict)  # sequence -> draws x days
     days: np.ndarray | None = None
     parameters: list[dict[str, float]] = field(default_factory=list)
+    #: which model and which draws (the JSON ``model`` block; :mod:`.provenance`)
+    model: ModelInfo | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({"model": self.model.to_json()} if self.model is not None else {}),
             "draws": self.draws,
             "replicates_per_draw": self.replicates_per_draw,
             "trials": self.draws * self.replicates_per_draw,
@@ -233,18 +239,20 @@ def run_posterior(
         )
     if ed50s:
         arms["dose finding"] = {"ed50_mg": _pred(ed50s)}
+    kind = kind if kind is not None else str(ps.provenance.get("draws", ""))
     out = PosteriorResult(
         design=design,
         draws=draws,
         replicates_per_draw=R,
         seed=seed,
-        kind=kind if kind is not None else str(ps.provenance.get("draws", "")),
+        kind=kind,
         arms=arms,
         contrasts=contrasts,
         comparison=[],
         curves={k: np.vstack(v) for k, v in curves.items()},
         days=days,
         parameters=param_draws,
+        model=model_info(variant).with_draws(kind, param_draws),
     )
     out.comparison = compare_published(out)
     return out

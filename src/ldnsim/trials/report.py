@@ -1,6 +1,7 @@
 """Self-contained HTML report of a virtual trial: inline CSS, plots as inline base64 PNG, no network.
 
-Sections (each a ``<section id=…>`` so tests and readers can find them): ``summary``, ``design``
+Sections (each a ``<section id=…>`` so tests and readers can find them): ``model`` (which model variant
+and parameter set produced the result, :mod:`.provenance`), ``summary``, ``design``
 (diagram of the sequences and phases), ``trajectories`` (pain by arm/sequence with 10–90% bands),
 ``waterfall`` (per-patient primary endpoint), ``mechanism`` (model states), ``comparison`` (simulated
 beside published), ``uncertainty`` (between-trial spread, μ-only variant, TLR4 IC50 prior),
@@ -13,6 +14,7 @@ import base64
 import html
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from .results import TrialResult
 __all__ = ["render_report", "write_report", "SECTIONS"]
 
 SECTIONS = (
+    "model",
     "summary",
     "design",
     "trajectories",
@@ -463,6 +466,23 @@ def _calibration_html() -> str:
     return "".join(out)
 
 
+def _model_html(res: TrialResult, post=None) -> str:
+    """The Model section: one plain-language line per field of the result's model block (with the
+    posterior-predictive run's draws and the TLR4 IC50 over them when there is one)."""
+    esc = html.escape
+    if res.model is None:
+        return ('<section id="model"><h2>Model</h2><p class=muted>Not recorded: this result was built '
+                "without its model block.</p></section>")
+    model = res.model
+    pm = getattr(post, "model", None)
+    if pm is not None:  # the posterior-predictive run's draws, and the IC50 over them
+        model = replace(model, draws=pm.draws, tlr4_ic50_draws=pm.tlr4_ic50_draws)
+    lines = model.lines()
+    items = "".join(f"<li><strong>{esc(k)}:</strong> {esc(v)}</li>" for k, v in lines)
+    cls = "" if res.model.shipped_default else ' class="disclaimer"'
+    return f'<section id="model"><h2>Model</h2><ul{cls}>{items}</ul></section>'
+
+
 def render_report(res: TrialResult, extra: dict | None = None) -> str:
     """The report as one HTML string, rendered from the typed result. ``extra`` may carry ``mu_only``
     (the :class:`TrialResult` of the μ-only variant) and ``posterior`` (a posterior-predictive result)."""
@@ -480,6 +500,7 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
     parts.append(
         f'<p class="disclaimer"><strong>{esc(DISCLAIMER)}</strong> Simulated patients, not real ones.</p>'
     )
+    parts.append(_model_html(res, extra.get("posterior")))
 
     # summary
     rows = []

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .design import TrialDesign
+from .provenance import ModelInfo
 
 __all__ = [
     "ArmResult",
@@ -371,6 +372,8 @@ class TrialResult:
     per_replicate_arms: dict[str, list[ArmResult]] = field(default_factory=dict)
     per_replicate_contrasts: list[list[ContrastResult]] = field(default_factory=list)
     per_replicate_ed50: list[float | None] = field(default_factory=list)
+    #: which model produced it (the JSON ``model`` block; :mod:`.provenance`)
+    model: ModelInfo | None = None
 
     @property
     def published(self) -> dict[str, Any]:
@@ -381,6 +384,10 @@ class TrialResult:
 
         out: dict[str, Any] = {
             "design": self.run.to_json(self.design),
+        }
+        if self.model is not None:
+            out["model"] = self.model.to_json()
+        out |= {
             "arms": {k: a.to_json() for k, a in self.arms.items()},
             "contrasts": [c.to_json() for c in self.contrasts],
             "replicates": self.replicates.to_json(),

@@ -33,6 +33,7 @@ from .arms import MechanismMeans, simulate_sequences
 from .compare import compare
 from .design import TrialDesign, load_design
 from .enrol import allocate, enrol, settle
+from .provenance import model_info
 from .results import RunInfo, TrialResult
 from .updown import analyse_up_and_down, dose_levels, simulate_dose_levels
 
@@ -104,6 +105,7 @@ def run_trial(
     en = enrol(st, rng, tick)
     mech = MechanismMeans()
     run_info = RunInfo(patients=st.n, replicates=st.replicates, seed=seed, variant=variant, engine=engine)
+    model = model_info(variant, params=params, realism=realism, use_calibrated=use_calibrated)
     if ud:
         dl = simulate_dose_levels(st, en, rng, tick, mech)
         out = analyse_up_and_down(st, en, dl)
@@ -121,6 +123,7 @@ def run_trial(
             patients=en.patients,
             analysis=design.analysis,
             per_replicate_ed50=out.per_replicate_ed50,
+            model=model,
         )
         t_model = None
     else:
@@ -143,6 +146,7 @@ def run_trial(
             analysis=design.analysis,
             per_replicate_arms=an.per_replicate_arms,
             per_replicate_contrasts=an.per_replicate_contrasts,
+            model=model,
         )
     res = replace(res, comparison=compare(res))
     res.timings = {"total": round(time.perf_counter() - t0, 3)}

@@ -176,3 +176,13 @@ def test_paediatric_design_enrols_on_pcdai(fake_immune):
     # a higher entry window: fewer patients reach PCDAI <= 10 on placebo
     assert high.arms["placebo"].endpoints["pcdai_remission"] < pl["pcdai_remission"]
     assert high.screened_per_enrolled > res.screened_per_enrolled
+
+
+def test_model_block_names_the_immune_model_and_its_readout_record(fake_immune):
+    m = run_trial("smith2011", replicates=1, seed=0).to_json()["model"]
+    assert m["variant"] == "immune" and m["occupancy"] is None and m["shipped_default"] is True
+    assert m["tlr4_ic50_nM"] is None and m["parameter_set"]["draws"] is None  # no pain-model IC50, no draws
+    assert m["parameter_set"]["calibration"]["record"] == "disease/calibrated.yaml"
+    assert "disease/crohns.yaml" in m["parameter_set"]["files"]
+    u = run_trial("smith2011", replicates=1, seed=0, use_calibrated=False).to_json()["model"]
+    assert u["shipped_default"] is False and u["parameter_set"]["calibration"] is None

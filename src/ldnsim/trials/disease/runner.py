@@ -35,6 +35,7 @@ from ..enrol import MAX_PATIENT_TRIALS, MAX_PATIENTS, _check_arm_sizes, allocate
 from ..measurement import dropout_days, missed_dose_mask
 from ..model import n_dose_events, phase_days, sequence_regimen
 from ..placebo import expectation_course, placebo_fraction
+from ..provenance import disease_model_info
 from ..results import RunInfo, Trajectory, TrialResult
 from . import crohns, ms
 from .immune_link import READOUT_VAR, immune_daily
@@ -323,6 +324,7 @@ def run_disease_trial(
         analysis=design.analysis,
         per_replicate_arms=an.per_replicate_arms,
         per_replicate_contrasts=an.per_replicate_contrasts,
+        model=disease_model_info(cond, params=params, readout=readout, use_calibrated=use_calibrated),
     )
     res = replace(res, comparison=compare(res))
     res.timings = {"total": round(time.perf_counter() - t0, 3), "model": round(t_model, 3)}
