@@ -12,8 +12,8 @@ import pytest
 from ldnsim.cli._app import run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SECTIONS = ["summary", "design", "trajectories", "waterfall", "mechanism", "comparison", "uncertainty",
-            "parameters", "disclaimer"]
+SECTIONS = ["model", "summary", "design", "trajectories", "waterfall", "mechanism", "comparison",
+            "uncertainty", "parameters", "disclaimer"]
 
 pytestmark = [
     pytest.mark.browser,

@@ -2,7 +2,8 @@
 
 The stages of :func:`ldnsim.trials.run.run_trial` each return one of these (see docs/trials.md,
 "How the runner is built"). :meth:`TrialResult.to_json` renders the CLI's ``--json`` document; its keys
-are the ones documented in docs/trials.md and did not change when the runner was split into stages.
+are the ones documented in docs/trials.md and did not change when the runner was split into stages; the
+``model`` block (which model variant and parameter set produced the result, :mod:`.provenance`) came later.
 Numbers are plain floats (``None`` where undefined, never NaN); arrays stay numpy until rendered.
 """
 
