@@ -3,7 +3,9 @@
 Runs ``ldnsim calibrate`` from clean in a fresh process (no compiled-jax cache, no emulator cache) with the
 shipped settings of ``system/calibration.yaml`` and writes its posterior, record and figures into ``--out``
 (default: a new temporary folder; copy them into ``src/ldnsim/data/system/`` and ``docs/`` to ship that
-run). Prints one JSON document:
+run). The variants are ``ldnsim calibrate``'s default (``ldnsim.calibration.DEFAULT_VARIANTS``: the seven
+mechanism variants with the default occupancy plus ``full/parent-transient`` and
+``mu-rebound/parent-transient``); pass ``--extra "--variants ..."`` for others. Prints one JSON document:
 
 * ``seconds``: wall time of the whole command (target: < 3600 s on the project's 2-core machine);
 * ``reference_trial_seconds``: one virtual Younger 2013 trial (8 replicates) in the same environment, and

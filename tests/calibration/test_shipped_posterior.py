@@ -62,6 +62,17 @@ def test_variant_without_posterior_keeps_approximate_draws():
         assert load_parameter_set(v).provenance["draws"].startswith("APPROXIMATE")
 
 
+def test_every_calibrated_occupancy_variant_draws_from_its_own_posterior():
+    """A record's 'mechanism/occupancy' variant: ParameterSet.draws are that variant's posterior, and
+    --apply-medians gave it no variants.yaml entry (docs/credibility.md, "Occupancy variants")."""
+    from ldnsim.data.parameter_set import variant_names
+
+    for variant in (v for v in REC["variants"] if "/" in v):
+        ps = load_parameter_set(variant)
+        assert ps.provenance["draws"].startswith("POSTERIOR") and repr(variant) in ps.provenance["draws"]
+        assert variant not in variant_names()
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -76,6 +87,8 @@ def test_shipped_values_are_the_posterior_medians():
     ps = load_parameter_set("full")
     cap = ps.realism["placebo.expectation_cap"]
     for variant in REC["variants"]:
+        if "/" in variant:  # an occupancy variant ships draws only (its point values are its mechanism's)
+            continue
         want = point_values(variant, cap)
         got = load_parameter_set(variant)
         for name, value in want.items():

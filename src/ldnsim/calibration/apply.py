@@ -5,6 +5,14 @@
 editing the entries' lines in place (comments and layout kept). Every other calibrated variant gets its
 medians in its ``system/variants.yaml`` entry. A median of a derived quantity is the median of its draws
 (e.g. the double-blind expectation ``cap · sigmoid(a + b_D)``), not the transform of medians.
+
+A variant calibrated with a non-default occupancy (``full/parent-transient``) gets NO point values: it has
+no ``variants.yaml`` entry of its own (the occupancy is a second axis, ``occupancy.yaml``, combined with
+any mechanism entry), and writing its medians into the mechanism's entry would silently change the
+default-occupancy model too. Its posterior is used as DRAWS only (``ParameterSet.draws``, the posterior
+trials); a point-value run of ``full/parent-transient`` uses ``full``'s medians, which were calibrated
+with the default occupancy, and ``ParameterSet.provenance["draws"]`` says so. The returned ``not_applied``
+lists these variants.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import yaml
 
 from .._io import atomic_write_text
 from ..data import data_path
-from ..data.posterior import posterior_record, posterior_samples
+from ..data.posterior import posterior_record, posterior_samples, posterior_variants
 
 __all__ = ["point_values", "apply_medians"]
 
@@ -171,4 +179,11 @@ def apply_medians() -> dict[str, Any]:
     )
     atomic_write_text(var_path, head + yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=110,
                                                  allow_unicode=True))
+    skipped = [v for v in posterior_variants() if v not in doc["variants"]]
+    if skipped:
+        written["not_applied"] = {
+            v: "occupancy variant: no variants.yaml entry of its own; its posterior is used as draws only, "
+            "its point values stay those of its mechanism variant"
+            for v in skipped
+        }
     return written

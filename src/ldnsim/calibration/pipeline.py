@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from ..data.parameter_set import load_parameter_set, realism_defaults, variant_names
+from ..data.parameter_set import (
+    load_parameter_set,
+    occupancy_variant_names,
+    posterior_key,
+    realism_defaults,
+    split_variant,
+    variant_names,
+)
 from ..data.posterior import new_study_draws
 from ..errors import InputError, SolverError
 from .emulator import GaussianProcess, fit_gp
@@ -32,7 +39,20 @@ from .spec import CalibrationSpec, load_spec
 
 __all__ = ["Settings", "VariantFit", "CalibrationResult", "calibrate", "DEFAULT_VARIANTS", "SMOKE"]
 
-DEFAULT_VARIANTS = ("null", "full", "tlr4", "mu-only", "mu-rebound", "ogf", "mu-rebound+ogf")
+#: the mechanism variants with the default occupancy (``metabolite-sustained``), plus the two whose drug
+#: effect differs most between the occupancy hypotheses with the ``parent-transient`` one, so the occupancy
+#: variants are compared by the evidence (PSIS-LOO) and not only by the PET data of occupancy.yaml
+DEFAULT_VARIANTS = (
+    "null",
+    "full",
+    "tlr4",
+    "mu-only",
+    "mu-rebound",
+    "ogf",
+    "mu-rebound+ogf",
+    "full/parent-transient",
+    "mu-rebound/parent-transient",
+)
 Progress = Callable[[str, int, int], None]
 
 
@@ -139,6 +159,7 @@ class CalibrationResult:
     seconds: float
     studies: list[dict[str, Any]] = field(default_factory=list)
     not_modelled: list[dict[str, str]] = field(default_factory=list)
+    occupancy_comparison: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +170,8 @@ class CalibrationResult:
             "not_modelled": self.not_modelled,
             "variants": {
                 v: {
+                    "mechanism": split_variant(v)[0],
+                    "occupancy": split_variant(v)[1],
                     "inputs": f.inputs,
                     "diagnostics": f.diagnostics,
                     "divergences": f.divergences,
@@ -161,6 +184,7 @@ class CalibrationResult:
                 for v, f in self.variants.items()
             },
             "comparison": self.comparison,
+            "occupancy_comparison": self.occupancy_comparison,
             "predictive": self.predictive,
         }
 
@@ -171,15 +195,20 @@ def _has_tlr4(variant: str) -> bool:
 
 
 def _check_variants(variants: Sequence[str]) -> list[str]:
-    known = variant_names()
-    out = []
+    """The calibration names (:func:`~ldnsim.data.parameter_set.posterior_key`) of ``variants``, in order,
+    without repeats: ``full/metabolite-sustained`` is ``full`` (the default occupancy)."""
+    known = ", ".join(variant_names()) + " (optionally /" + "|".join(occupancy_variant_names()) + ")"
+    out: list[str] = []
     for v in variants:
-        if v not in known:
-            raise InputError("variants", f"unknown model variant {v!r}", accepted=", ".join(known), value=v)
-        if v not in out:
-            out.append(v)
+        try:
+            key = posterior_key(v)
+        except InputError as exc:
+            raise InputError("variants", f"unknown model variant {v!r} ({exc})", accepted=known,
+                             value=v) from None
+        if key not in out:
+            out.append(key)
     if not out:
-        raise InputError("variants", "no variant given", accepted=", ".join(known))
+        raise InputError("variants", "no variant given", accepted=known)
     return out
 
 
@@ -470,6 +499,37 @@ def compare_loo(fits: dict[str, VariantFit]) -> list[dict[str, Any]]:
     return out
 
 
+def occupancy_pairs(comparison: list[dict[str, Any]], fits: dict[str, VariantFit]) -> list[dict[str, Any]]:
+    """For each mechanism calibrated with more than one occupancy variant: the PSIS-LOO elpd difference of
+    each non-default occupancy to the default one, with the SE of the PAIRED difference (from the pointwise
+    elpd of the two, as arviz.compare computes it; not the SEs of the comparison table, which are relative
+    to the overall best). Positive ``elpd_diff``: the data favour the non-default occupancy."""
+    ranked = {r["variant"]: r for r in comparison}
+    out = []
+    for v, f in fits.items():
+        mech, occ = split_variant(v)
+        if v == mech or mech not in fits or f.idata is None or fits[mech].idata is None:
+            continue
+        az = _arviz()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = np.asarray(az.loo(f.idata, pointwise=True, var_name="y").loo_i).reshape(-1)
+            b = np.asarray(az.loo(fits[mech].idata, pointwise=True, var_name="y").loo_i).reshape(-1)
+        d = a - b
+        out.append(
+            {
+                "mechanism": mech,
+                "occupancy": occ,
+                "default_occupancy": split_variant(mech)[1],
+                "elpd_diff": float(d.sum()),
+                "dse": float(math.sqrt(d.size * d.var())),
+                "rank": ranked.get(v, {}).get("rank"),
+                "rank_default": ranked.get(mech, {}).get("rank"),
+            }
+        )
+    return out
+
+
 def predictive_check(
     variant: str, samples: dict[str, np.ndarray], n_draws: int, seed: int, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
@@ -585,4 +645,5 @@ def calibrate(
         seconds=time.perf_counter() - t0,
         studies=studies,
         not_modelled=list(spec.not_modelled),
+        occupancy_comparison=occupancy_pairs(comparison, fits),
     )

@@ -7,7 +7,15 @@ from typing import Any
 
 from ..data.posterior import posterior_record
 
-__all__ = ["BLOCKS", "render_diagnostics", "render_loo", "render_predictive", "render_fit", "render_summary"]
+__all__ = [
+    "BLOCKS",
+    "render_diagnostics",
+    "render_loo",
+    "render_occupancy",
+    "render_predictive",
+    "render_fit",
+    "render_summary",
+]
 
 
 def _f(x: Any, nd: int = 3) -> str:
@@ -138,6 +146,38 @@ def render_conflict() -> str:
     return "\n".join(out) or "- no variant samples the TLR4 IC50 in this record."
 
 
+def render_occupancy() -> str:
+    """The occupancy hypotheses compared by the evidence: per mechanism calibrated with both, the paired
+    PSIS-LOO elpd difference (non-default minus default occupancy) and its SE."""
+    rec = _rec()
+    rows = rec.get("occupancy_comparison") or []
+    default = rec["meta"].get("occupancy_variant", "the default occupancy")
+    if not rows:
+        return (
+            f"- no occupancy variant other than the default (`{default}`) was calibrated in this "
+            "record: every variant above is calibrated with it, and `ParameterSet.draws` for "
+            "`mechanism/parent-transient` is APPROXIMATE (no posterior)."
+        )
+    lines = [
+        "| mechanism | occupancy | elpd_loo difference to the same mechanism with the default "
+        "occupancy (SE of the paired difference) | rank (default's rank) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| `{r['mechanism']}` | `{r['occupancy']}` vs `{r['default_occupancy']}` | "
+            f"{r['elpd_diff']:.2f} ({r['dse']:.2f}) | {_f(r.get('rank'))} ({_f(r.get('rank_default'))}) |"
+        )
+    lines += [
+        "",
+        "Positive: the calibration trials favour the non-default occupancy for that mechanism. A "
+        "difference within about 2 SE does not separate the hypotheses. An occupancy variant's "
+        "posterior ships as draws only (`ParameterSet.draws`); its point values are its mechanism's "
+        "(`--apply-medians` writes none).",
+    ]
+    return "\n".join(lines)
+
+
 def render_predictive() -> str:
     rec = _rec()
     lines = [
@@ -163,6 +203,7 @@ BLOCKS = (
     ("diagnostics", render_diagnostics),
     ("conflict", render_conflict),
     ("loo", render_loo),
+    ("occupancy", render_occupancy),
     ("predictive", render_predictive),
 )
 

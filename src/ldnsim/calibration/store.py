@@ -17,6 +17,7 @@ import yaml
 
 from .._io import atomic_write_bytes, atomic_write_text
 from ..data.parameter_set import default_occupancy
+from ..data.posterior import draws_key
 from .pipeline import CalibrationResult
 
 __all__ = ["write_posterior", "git_commit"]
@@ -76,7 +77,7 @@ def write_posterior(res: CalibrationResult, out_dir: Path, command: str) -> dict
     arrays = {}
     for v, f in res.variants.items():
         for name, a in f.thinned(res.settings.keep_draws).items():
-            arrays[f"{v}/{name}"] = a.astype(np.float32)
+            arrays[draws_key(v, name)] = a.astype(np.float32)
     buf = io.BytesIO()
     np.savez_compressed(buf, allow_pickle=False, **arrays)  # type: ignore[arg-type]
     npz = out_dir / "posterior.npz"
@@ -87,7 +88,9 @@ def write_posterior(res: CalibrationResult, out_dir: Path, command: str) -> dict
         "description": "Bayesian calibration of the pain model (ldnsim.calibration): GP emulators of the "
         "virtual trials, NUTS (numpyro) on a hierarchical model with study-level random "
         "effects and a design-feature placebo model. Draws: posterior.npz (keys "
-        "'<variant>/<parameter>'), read by ParameterSet.draws.",
+        "'<variant>/<parameter>', split at the LAST '/': a variant is a mechanism variant, calibrated with "
+        "the default occupancy variant (occupancy_variant below), or 'mechanism/occupancy' for another "
+        "occupancy variant), read by ParameterSet.draws.",
         "command": command,
         "commit": git_commit(),
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),

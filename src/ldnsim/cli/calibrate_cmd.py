@@ -48,7 +48,7 @@ def _text(doc: dict) -> str:
         worst = max(d["r_hat"] for d in f["diagnostics"].values())
         ess = min(d["ess_bulk"] for d in f["diagnostics"].values())
         lines.append(
-            f"  {v:16s} max R-hat {worst:.3f}  min bulk ESS {ess:.0f}  divergences {f['divergences']}  "
+            f"  {v:28s} max R-hat {worst:.3f}  min bulk ESS {ess:.0f}  divergences {f['divergences']}  "
             f"elpd_loo {f['loo']['elpd_loo']:.2f} (SE {f['loo']['se']:.2f})"
         )
         for n, d in f["diagnostics"].items():
@@ -62,7 +62,12 @@ def _text(doc: dict) -> str:
     if doc["comparison"]:
         lines.append("PSIS-LOO comparison (elpd difference to the best, SE):")
         for r in doc["comparison"]:
-            lines.append(f"  {r['variant']:16s} {r['elpd_diff']:6.2f} ± {r['dse']:.2f}")
+            lines.append(f"  {r['variant']:28s} {r['elpd_diff']:6.2f} ± {r['dse']:.2f}")
+    for r in doc.get("occupancy_comparison", []):
+        lines.append(
+            f"occupancy {r['mechanism']}: {r['occupancy']} vs {r['default_occupancy']} elpd difference "
+            f"{r['elpd_diff']:.2f} ± {r['dse']:.2f} (positive: the data favour {r['occupancy']})"
+        )
     for r in doc["predictive"]:
         lines.append(
             f"predictive {r['design']} ({r['variant']}) {r['quantity']}: published {r['published']:.3g}, "
@@ -74,9 +79,12 @@ def _text(doc: dict) -> str:
 @app.command("calibrate")
 def calibrate_cmd(
     variants: str = typer.Option(
-        "null,full,tlr4,mu-only,mu-rebound,ogf,mu-rebound+ogf",
+        "null,full,tlr4,mu-only,mu-rebound,ogf,mu-rebound+ogf,full/parent-transient,"
+        "mu-rebound/parent-transient",
         "--variants",
-        help="Comma-separated model variants to calibrate and compare.",
+        help="Comma-separated model variants to calibrate and compare: a mechanism variant "
+        "(system/variants.yaml; calibrated with the default occupancy), optionally /occupancy "
+        "(occupancy.yaml: mu-rebound/parent-transient).",
     ),
     seed: int = typer.Option(20261206, "--seed", help="Random seed (design, simulator runs, NUTS)."),
     smoke: bool = typer.Option(

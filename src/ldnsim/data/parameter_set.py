@@ -14,7 +14,8 @@ engines, SBML export, clinical model-based holds) reads its parameter values thr
    default occupancy) or ``"mu-rebound/parent-transient"``.
 
 ``ParameterSet.draws`` returns parameter draws for uncertainty propagation: for a variant calibrated by
-the Bayesian calibration (``ldnsim calibrate``; ``system/posterior.npz``), draws of its POSTERIOR for a new
+the Bayesian calibration (``ldnsim calibrate``; ``system/posterior.npz``; each mechanism/occupancy pair is
+its own calibrated variant, :func:`posterior_key`), draws of its POSTERIOR for a new
 trial (population parameters with a fresh study-level random effect, :func:`ldnsim.data.posterior.
 new_study_draws`); for any other variant, APPROXIMATE draws built from the profile-likelihood intervals
 (independent log-normal per parameter). ``provenance["draws"]`` says which kind they are.
@@ -46,6 +47,7 @@ __all__ = [
     "default_occupancy",
     "split_variant",
     "check_variant",
+    "posterior_key",
 ]
 
 VARIANTS_FILE = "system/variants.yaml"
@@ -137,6 +139,16 @@ def check_variant(name: str) -> str:
     return f"{mech}{VARIANT_SEP}{occ}"
 
 
+def posterior_key(name: str) -> str:
+    """The name a model variant has in the Bayesian calibration and its files (``system/posterior.*``):
+    the mechanism alone for the default occupancy variant (``"full"``, also for
+    ``"full/metabolite-sustained"``; the files written before occupancy variants were calibrated use it),
+    ``"mechanism/occupancy"`` for another occupancy variant (``"full/parent-transient"``). InputError for
+    an unknown part."""
+    mech, occ = split_variant(name)
+    return mech if occ == default_occupancy() else f"{mech}{VARIANT_SEP}{occ}"
+
+
 @dataclass(frozen=True)
 class ParameterSet:
     """One complete, read-only parameter set of the model.
@@ -167,11 +179,18 @@ class ParameterSet:
         """The canonical model-variant name, ``mechanism/occupancy``."""
         return f"{self.variant}{VARIANT_SEP}{self.occupancy}"
 
+    @property
+    def posterior_key(self) -> str:
+        """This variant's name in the Bayesian calibration's files (:func:`posterior_key`)."""
+        return self.variant if self.occupancy == default_occupancy() else self.name
+
     def draws(self, n: int, seed: int) -> list[dict[str, float]]:
         """``n`` parameter draws, each a flat dict of the uncertain parameters (system names and dotted
         realism names) to pass as overrides. See ``provenance["draws"]`` for what they are.
 
-        With a shipped posterior for this variant: posterior draws for a NEW trial
+        With a shipped posterior for this model variant (mechanism AND occupancy:
+        ``full/parent-transient`` uses only draws calibrated with parent-transient occupancy, never
+        ``full``'s): posterior draws for a NEW trial
         (:func:`ldnsim.data.posterior.new_study_draws`: the sampled population parameters, each with a
         fresh study-level random effect; expectation values are the reference design's, adjusted per
         design by the trial layer). Otherwise independent log-normal draws with the shipped value as
@@ -181,8 +200,8 @@ class ParameterSet:
             raise InputError("n", "number of draws out of range", accepted="1-100000", value=n)
         from .posterior import new_study_draws, posterior_samples
 
-        # the posterior was sampled with the default occupancy variant: another occupancy has none
-        post = posterior_samples(self.variant) if self.occupancy == default_occupancy() else None
+        # each occupancy variant has its own posterior (calibrated with its own effect-site values)
+        post = posterior_samples(self.posterior_key)
         if post is not None:
             return new_study_draws(post, int(n), seed, float(self.realism["placebo.expectation_cap"]))
         rng = np.random.default_rng(seed)
@@ -261,14 +280,21 @@ def _load(variant: str) -> ParameterSet:
 def _draws_kind(variant: str, occupancy: str) -> str:
     from .posterior import posterior_record, posterior_samples
 
-    if occupancy == default_occupancy() and posterior_samples(variant) is not None:
+    key = variant if occupancy == default_occupancy() else f"{variant}{VARIANT_SEP}{occupancy}"
+    if posterior_samples(key) is not None:
         meta = (posterior_record() or {}).get("meta", {})
-        return (f"POSTERIOR: Bayesian calibration draws of {variant!r} for a new trial "
-                f"(system/posterior.npz; "
+        point = (
+            "" if key == variant else
+            f"; calibrated with the {occupancy!r} occupancy variant. Its POINT values are {variant!r}'s "
+            f"(system/variants.yaml, posterior medians under the default {default_occupancy()!r} occupancy): "
+            "`--apply-medians` writes no point values for occupancy variants"
+        )
+        return (f"POSTERIOR: Bayesian calibration draws of {key!r} for a new trial "
+                f"(system/posterior.npz key {key!r}; "
                 f"command {meta.get('command', '?')!r}, commit {meta.get('commit', '?')}, "
-                f"date {meta.get('date', '?')}, seed {meta.get('seed', '?')})")
+                f"date {meta.get('date', '?')}, seed {meta.get('seed', '?')}){point}")
     return ("APPROXIMATE: independent log-normal per parameter from the profile-likelihood 95% "
-            "intervals of the calibration (not a Bayesian posterior; this variant has no shipped posterior)")
+            f"intervals of the calibration (not a Bayesian posterior; {key!r} has no shipped posterior)")
 
 
 def load_parameter_set(variant: str = DEFAULT_VARIANT) -> ParameterSet:

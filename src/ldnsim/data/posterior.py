@@ -3,7 +3,12 @@ parameter draws for a NEW trial from it.
 
 Written by ``ldnsim calibrate --write`` (:mod:`ldnsim.calibration`); read by
 :meth:`ldnsim.data.parameter_set.ParameterSet.draws`. The draws file holds, per calibrated variant, the
-thinned NUTS draws of the population (hyper-)parameters under keys ``"<variant>/<parameter>"``.
+thinned NUTS draws of the population (hyper-)parameters under keys ``"<variant>/<parameter>"``. The
+variant part is the calibration's name of the model variant: the mechanism alone (``"full"``) for the
+default occupancy variant, ``"mechanism/occupancy"`` (``"full/parent-transient"``) for another one
+(:func:`ldnsim.data.parameter_set.posterior_key`); parameter names never contain ``/``, so a key is split
+at its LAST ``/`` (:func:`split_key`). Files written before occupancy variants were calibrated hold only
+mechanism names and read the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +21,16 @@ import numpy as np
 
 from . import data_path, load_yaml
 
-__all__ = ["POSTERIOR_DRAWS", "POSTERIOR_RECORD", "posterior_samples", "posterior_record", "new_study_draws"]
+__all__ = [
+    "POSTERIOR_DRAWS",
+    "POSTERIOR_RECORD",
+    "posterior_samples",
+    "posterior_variants",
+    "posterior_record",
+    "new_study_draws",
+    "draws_key",
+    "split_key",
+]
 
 POSTERIOR_DRAWS = "system/posterior.npz"
 POSTERIOR_RECORD = "system/posterior.yaml"
@@ -31,11 +45,39 @@ def _arrays() -> dict[str, np.ndarray]:
         return {k: np.asarray(z[k], float) for k in z.files}
 
 
+def draws_key(variant: str, parameter: str) -> str:
+    """The draws-file key of ``parameter`` of the calibrated ``variant`` (which may contain ``/``)."""
+    if not parameter or "/" in parameter or not variant:
+        raise ValueError(f"bad posterior key parts: variant {variant!r}, parameter {parameter!r}")
+    return f"{variant}/{parameter}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``"<variant>/<parameter>"`` -> (variant, parameter), split at the LAST ``/``: the variant may be
+    ``"mechanism/occupancy"``, a parameter name never contains ``/``."""
+    variant, sep, parameter = key.rpartition("/")
+    if not sep or not variant or not parameter:
+        raise ValueError(f"posterior draws key {key!r} is not '<variant>/<parameter>'")
+    return variant, parameter
+
+
 def posterior_samples(variant: str) -> dict[str, np.ndarray] | None:
-    """The shipped posterior draws of ``variant`` (parameter -> 1-D array); None if it was not calibrated."""
-    pre = f"{variant}/"
-    out = {k[len(pre) :]: v for k, v in _arrays().items() if k.startswith(pre)}
+    """The shipped posterior draws of ``variant`` (parameter -> 1-D array); None if it was not calibrated.
+
+    ``variant`` is the calibration's name (:func:`ldnsim.data.parameter_set.posterior_key`): ``"full"``
+    for the default occupancy, ``"full/parent-transient"`` for another; it is matched exactly, so
+    ``"full"`` never picks up ``"full/parent-transient"``'s draws."""
+    out = {}
+    for k, v in _arrays().items():
+        var, par = split_key(k)
+        if var == variant:
+            out[par] = v
     return out or None
+
+
+def posterior_variants() -> tuple[str, ...]:
+    """The calibration names of every variant in the shipped draws file, in file order."""
+    return tuple(dict.fromkeys(split_key(k)[0] for k in _arrays()))
 
 
 def posterior_record() -> dict[str, Any] | None:

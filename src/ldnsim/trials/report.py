@@ -327,7 +327,8 @@ def _posterior_html(post, design) -> str:
 
 def _bayes_calibration_html(design) -> str:
     """The shipped Bayesian calibration in brief (system/posterior.yaml): which trials it used, whether this
-    design is one of them, and the PSIS-LOO comparison of the mechanism variants. Empty without a record."""
+    design is one of them, and the PSIS-LOO comparison of the model variants (a mechanism variant, or
+    ``mechanism/occupancy`` for one calibrated with a non-default occupancy). Empty without a record."""
     from ..data.posterior import posterior_record
 
     rec = posterior_record()
@@ -337,8 +338,12 @@ def _bayes_calibration_html(design) -> str:
     studies = [s["study"] for s in rec.get("studies", [])]
     where = ("one of them (an in-sample check)" if design.name in studies
              else "NOT one of them (an out-of-sample prediction)")
+    vrec = rec.get("variants", {})
+    default_occ = str(meta_occ) if (meta_occ := rec.get("meta", {}).get("occupancy_variant")) else "default"
     rows = "".join(
-        f"<tr><td>{esc(r['variant'])}</td><td>{_fmt(r['elpd_loo'], 3)} ({_fmt(r['se'], 3)})</td>"
+        f"<tr><td>{esc(str(vrec.get(r['variant'], {}).get('mechanism', r['variant'])))}</td>"
+        f"<td>{esc(str(vrec.get(r['variant'], {}).get('occupancy', default_occ)))}</td>"
+        f"<td>{_fmt(r['elpd_loo'], 3)} ({_fmt(r['se'], 3)})</td>"
         f"<td>{_fmt(r['elpd_diff'], 3)} ({_fmt(r['dse'], 3)})</td></tr>"
         for r in rec.get("comparison", [])
     )
@@ -349,7 +354,8 @@ def _bayes_calibration_html(design) -> str:
         f"{where}. "
         f"Run: <code>{esc(str(meta.get('command', '')))}</code>, commit {esc(str(meta.get('commit', '')))}, "
         f"{esc(str(meta.get('date', '')))}; diagnostics and figures: docs/credibility.md.</p>"
-        "<table><tr><th>variant</th><th>elpd_loo (SE)</th><th>difference to best (SE)</th></tr>"
+        "<table><tr><th>mechanism variant</th><th>occupancy variant</th><th>elpd_loo (SE)</th>"
+        "<th>difference to best (SE)</th></tr>"
         + rows + "</table>"
     )
 
