@@ -239,3 +239,17 @@ def test_pipeline_calibrates_and_stores_an_occupancy_variant(tmp_path, monkeypat
     ps = load_parameter_set("mu-rebound/parent-transient")
     assert ps.provenance["draws"].startswith("POSTERIOR")
     assert ps.draws(10, seed=0) != load_parameter_set("mu-rebound").draws(10, seed=0)
+
+
+def test_trial_model_block_uses_the_occupancy_variants_own_posterior(fake_draws):
+    """The trial's model block (trials.provenance) takes the IC50 interval from the variant's own
+    posterior: none shipped for 'full/parent-transient' -> profile likelihood, never 'full's'."""
+    from ldnsim.trials.provenance import _ic50_interval
+
+    fake_draws(_fake_arrays({"full": 3.0}))
+    ci, kind = _ic50_interval(load_parameter_set("full"))
+    assert kind == "posterior" and 2.5 < np.log10(ci[0]) < np.log10(ci[1]) < 3.5
+    assert _ic50_interval(load_parameter_set("full/parent-transient"))[1] != "posterior"
+    fake_draws(_fake_arrays({"full": 3.0, "full/parent-transient": -1.0}))
+    ci, kind = _ic50_interval(load_parameter_set("full/parent-transient"))
+    assert kind == "posterior" and -1.5 < np.log10(ci[0]) < np.log10(ci[1]) < -0.5

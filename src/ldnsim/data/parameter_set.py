@@ -286,8 +286,8 @@ def _draws_kind(variant: str, occupancy: str) -> str:
         point = (
             "" if key == variant else
             f"; calibrated with the {occupancy!r} occupancy variant. Its POINT values are {variant!r}'s "
-            f"(system/variants.yaml, posterior medians under the default {default_occupancy()!r} occupancy): "
-            "`--apply-medians` writes no point values for occupancy variants"
+            f"(system/variants.yaml; calibrated, where at all, with the default {default_occupancy()!r} "
+            "occupancy): `--apply-medians` writes no point values for occupancy variants"
         )
         return (f"POSTERIOR: Bayesian calibration draws of {key!r} for a new trial "
                 f"(system/posterior.npz key {key!r}; "

@@ -195,11 +195,11 @@ def _calibration(cal: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _ic50_interval(ps: ParameterSet) -> tuple[tuple[float, float] | None, str | None]:
     """The IC50's 95 % interval (nM): the posterior's population median where the variant was sampled with
-    this occupancy, else the profile-likelihood interval of its entry, else none."""
-    from ..data.parameter_set import default_occupancy
+    this occupancy (its own posterior: ``full/parent-transient`` never uses ``full``'s), else the
+    profile-likelihood interval of its entry, else none."""
     from ..data.posterior import posterior_samples
 
-    post = posterior_samples(ps.variant) if ps.occupancy == default_occupancy() else None
+    post = posterior_samples(ps.posterior_key)
     if post is not None and f"log10_{IC50}" in post:
         lo, hi = 10.0 ** np.percentile(post[f"log10_{IC50}"], [2.5, 97.5])
         return (float(lo), float(hi)), "posterior"
