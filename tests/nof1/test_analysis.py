@@ -41,27 +41,27 @@ def test_first_order_matches_the_trial_layers_expectation_course():
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_blinded_design_separates_ldn_from_placebo(seed):
-    """A true non-responder (benefit 0) is called "no clinically important benefit"; a strong responder
-    (3 NRS) is never called that, and the data pull the estimate well above the prior mean.
+    """A true non-responder (benefit 0) is called "no clinically important benefit" and its interval holds 0;
+    a strong responder (3 NRS) is never called that, its interval holds 3, and the data pull the estimate
+    far from the prior mean.
 
-    Not asserted: that a 3 NRS responder is called "works" in one 42-week series. Under the model-derived
-    benefit prior N(1.17, 0.665²) (data/nof1/priors.yaml) such a patient lies 2.7 prior SDs out and the
-    posterior is shrunk toward the prior (90 % interval about 1.3–3.0 here), so the decision is often
-    "undecided": bench/nof1_validation.py measures this as sensitivity 0.38 / specificity 0.98 for the blinded
-    design, and the interval's coverage over the prior (90.1 %) is the simulation-based calibration's job,
-    not a single seed's.
+    The benefit prior N(0.068, 2.03²) (data/nof1/priors.yaml) is centred on the model's posterior-predictive
+    benefit (~0) and is weakly informative, so the diary decides: the 3 NRS responder's estimate is 2.1–2.7
+    with a 90 % interval of about 1–4 NRS here. Not asserted: that it is called "works" in one 30-week series
+    (with seeds 3–6 it is once; otherwise "undecided"); bench/nof1_validation.py measures sensitivity and
+    specificity over the prior, and coverage is the simulation-based calibration's job, not a single seed's.
     """
     plan = make_plan("blinded", start="2025-01-01", pattern="ABAB", seed=1)
     on, ex = plan.on_ldn(), plan.expectation()
     y0 = _series(0.0, on, ex, placebo=1.3, seed=seed)
     s0 = summarise(fit(y0, on, ex, blinded=True))
     assert s0["decision"] == DECISION_NO
-    assert s0["benefit_nrs"]["lo"] <= 0.1  # the true 0 is at (or within 0.1 of) the interval's lower edge
+    assert s0["benefit_nrs"]["lo"] <= 0.0 <= s0["benefit_nrs"]["hi"]
     y3 = _series(3.0, on, ex, placebo=1.3, seed=seed)
     s3 = summarise(fit(y3, on, ex, blinded=True))
     assert s3["decision"] != DECISION_NO
-    assert s3["benefit_nrs"]["median"] > P.beta_mean_nrs + 0.6
-    assert s3["benefit_nrs"]["lo"] > 0.5 and s3["benefit_nrs"]["hi"] >= 2.8
+    assert s3["benefit_nrs"]["median"] > P.beta_mean_nrs + 1.5
+    assert 0.5 < s3["benefit_nrs"]["lo"] and s3["benefit_nrs"]["lo"] <= 3.0 <= s3["benefit_nrs"]["hi"]
     assert s0["rated_days"] == int(np.isfinite(y0).sum())
 
 
@@ -129,18 +129,23 @@ def test_more_weeks_and_clinic_pooling():
 
 
 def test_virtual_patients_truth_is_the_steady_state_benefit():
-    """The virtual patients' true benefit is the steady-state benefit the analysis estimates: the model's
-    benefit after 12 weeks of LDN is a fraction of it, as the onset prior (fitted to 240-day model curves)
-    says. Dividing by the amplitude fitted over the 12-week window itself (the generator until 2026-12-06)
-    made every shape reach ~1.0 by week 12 (median 1.01) and the open-label intervals over-covered
-    (93.8 %)."""
+    """The virtual patients' true benefit is the steady-state benefit the analysis estimates: the glial onset
+    shape after 12 weeks of LDN is a fraction of it. Dividing by the amplitude fitted over the 12-week window
+    itself (the generator until 2026-12-06) made every shape reach ~1.0 by week 12 (median 1.01) and the
+    open-label intervals over-covered (93.8 %). The shape reaches less of the steady state at week 12 than
+    the first-order onset prior's median says (median 0.82 vs 0.95): the model's glial onset has a fast part
+    (~40 %, days) and a slow one (weeks to months), which one time constant cannot follow — the blinded
+    design's under-coverage in docs/diary.md. The μ-blockade/OGF course stays at the model's own size."""
     from ldnsim.nof1.virtual import model_shapes
 
     plan = make_plan("open", start="2025-01-01", baseline_weeks=2, ldn_weeks=12)
-    levels, shape = model_shapes(plan.on_ldn(), 40, seed=3)
+    levels, shape, course, a0 = model_shapes(plan.on_ldn(), 40, seed=3)
     reached = np.median(shape[:, -1])  # benefit on the last LDN day / steady-state benefit
     taus = np.exp(P.tau_log_mean + P.tau_log_sd * np.random.default_rng(0).standard_normal(20000))
-    prior_q25, prior_q75 = np.quantile(1 - np.exp(-84 / taus), [0.25, 0.75])
-    assert prior_q25 <= reached <= prior_q75
+    prior_q10, prior_q75 = np.quantile(1 - np.exp(-84 / taus), [0.10, 0.75])
+    assert prior_q10 <= reached <= prior_q75
     assert reached < 0.97
     assert np.abs(shape[:, :14]).max() < 1e-6 and levels.size >= 35  # no benefit before LDN starts
+    assert np.abs(course[:, :14]).max() < 1e-6
+    # the μ/OGF course is the model's own (tenths of a point at most), not scaled up to the benefit prior
+    assert np.abs(course).max() < 0.5 and np.abs(a0).max() < 0.5 and np.abs(course).max() > 0.01

@@ -19,7 +19,9 @@ def test_grid_core_matches_nuts():
     y = np.round(np.clip(y, 0, 10))
     y[rng.random(on.size) < 0.1] = np.nan
     core = summarise(fit(y, on, ex, blinded=True))
-    mc = nuts(y, on, ex, blinded=True, num_warmup=400, num_samples=800, seed=1)
+    # 2000 draws: the 5 % quantile of the now weakly informed benefit (interval ~3.6 NRS wide) has a Monte
+    # Carlo SE of ~0.12 NRS at 800 draws, which the 0.2 NRS tolerance cannot absorb; ~0.08 at 2000
+    mc = nuts(y, on, ex, blinded=True, num_warmup=400, num_samples=2000, seed=1)
     assert mc["divergences"] == 0
     for k in ("median", "lo", "hi"):
         assert abs(core["benefit_nrs"][k] - mc["benefit_nrs"][k]) < 0.2, (

@@ -2,10 +2,18 @@
 
 The onset time constant and the population size of LDN's benefit come from simulated onset curves: virtual
 patients of :func:`ldnsim.population.sample_population` (fibromyalgia, shipped parameter set of
-:func:`ldnsim.data.parameter_set.load_parameter_set`) take LDN 4.5 mg nightly for 240 days; each patient's
-benefit curve (untreated minus treated daily pain, NRS) is fitted with ``beta * (1 - exp(-t / tau))`` and
-the fitted ``tau`` (days) and ``beta`` (NRS) are summarised. Regenerate with
-``python -m ldnsim.nof1.priors`` (prints the YAML block; the shipped file records the numbers it gave).
+:func:`ldnsim.data.parameter_set.load_parameter_set`, each patient with its own posterior draw) take LDN
+4.5 mg nightly for 240 days. Each patient's benefit curve (untreated minus treated daily pain, NRS) is split
+into the part that runs through the glial TLR4 block (the curve minus the same patient's curve with no TLR4
+block, :data:`NO_TLR4`) and the rest (the μ-opioid/OGF course: a ~0.05 NRS worsening in the first days of
+blockade that fades within two weeks, then a drift of similar size). ``beta`` (NRS) is the steady-state
+amplitude of the whole curve; ``tau`` (days) is the time constant of the glial part. Both are fitted with
+``beta * (1 - exp(-t / tau))``. The glial part carries the onset: it is the only pathway of the model that
+gives a benefit of the size the benefit prior allows, and its shape does not depend on the IC50 draw. A fit
+of the whole curve would time the μ/OGF course instead wherever the drawn IC50 leaves the glial benefit near
+0, which the posterior's µM median does for most draws: its tau ran to the grid edges (1 and 1000 days) for
+24 of 400 patients and the log-SD doubled (1.08 vs 0.53). Regenerate with ``python -m ldnsim.nof1.priors``
+(prints the numbers; the shipped file records the numbers it gave).
 
 The placebo (expectation) and diary-noise priors are the trial layer's realism parameters (same parameter
 set), so the analysis assumes the noise and placebo structure the virtual trials are calibrated with.
@@ -19,7 +27,10 @@ import numpy as np
 
 from ..data import load_yaml, value_of
 
-__all__ = ["Priors", "load_priors", "derive_onset_prior", "with_posterior_draws"]
+__all__ = ["Priors", "load_priors", "derive_onset_prior", "with_posterior_draws", "without_tlr4", "NO_TLR4"]
+
+#: ``tlr4_ic50_nM`` (nM) at which LDN blocks no TLR4 signalling (the glial pathway switched off)
+NO_TLR4 = 1e15
 
 
 @dataclass(frozen=True)
@@ -130,22 +141,33 @@ def with_posterior_draws(pats, variant: str = "full", seed: int = 0):
     return out
 
 
+def without_tlr4(pats):
+    """``pats`` with the glial TLR4 block switched off (``tlr4_ic50_nM`` = :data:`NO_TLR4`); the untreated
+    course is unchanged (the IC50 acts only through the drug)."""
+    out = pats.copy()
+    out["tlr4_ic50_nM"] = NO_TLR4
+    return out
+
+
 def onset_curves(
     n: int = 400, days: int = 240, seed: int = 0, variant: str = "full"
-) -> tuple[np.ndarray, np.ndarray]:
-    """(untreated daily pain, benefit curves) of ``n`` virtual patients on LDN 4.5 mg nightly from day 0
-    (arrays n x days, NRS); each patient with its own posterior draw (:func:`with_posterior_draws`)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(untreated daily pain, benefit curves, glial part of the benefit curves) of ``n`` virtual patients on
+    LDN 4.5 mg nightly from day 0 (arrays n x days, NRS); each patient with its own posterior draw
+    (:func:`with_posterior_draws`). The glial part is the benefit minus the benefit with no TLR4 block."""
     from ..data.parameter_set import load_parameter_set
     from ..population import sample_population
     from ..regimen import Regimen
     from ..trials.model import simulate_pain
 
     ps = load_parameter_set(variant)
+    params = dict(ps.system)
     pats = with_posterior_draws(sample_population(n, seed=seed), variant, seed)
     reg = Regimen.parse(f"naltrexone 4.5 mg nightly for {days} days")
-    treated, _ = simulate_pain(reg, pats, days, condition="fibromyalgia", params=dict(ps.system))
-    untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=dict(ps.system))
-    return untreated, untreated - treated
+    treated, _ = simulate_pain(reg, pats, days, condition="fibromyalgia", params=params)
+    untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=params)
+    no_glial, _ = simulate_pain(reg, without_tlr4(pats), days, condition="fibromyalgia", params=params)
+    return untreated, untreated - treated, no_glial - treated
 
 
 def fit_first_order(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,15 +196,19 @@ def fit_first_order_general(curves: np.ndarray, on_ldn: np.ndarray) -> tuple[np.
 
 
 def derive_onset_prior(n: int = 400, seed: int = 0) -> dict[str, float]:
-    """The numbers recorded in ``priors.yaml`` (see the module docstring)."""
-    untreated, curves = onset_curves(n, seed=seed)
-    beta, tau = fit_first_order(curves)
+    """The numbers recorded in ``priors.yaml`` (see the module docstring): tau from the glial part of the
+    curves, the benefit from the whole curves."""
+    untreated, curves, glial = onset_curves(n, seed=seed)
+    beta, _ = fit_first_order(curves)
+    _, tau = fit_first_order(glial)
     return {
         "tau_log_mean": float(np.log(tau).mean()),
         "tau_log_sd": float(np.log(tau).std(ddof=1)),
         "tau_median_days": float(np.median(tau)),
         "beta_model_mean_nrs": float(beta.mean()),
         "beta_model_sd_nrs": float(beta.std(ddof=1)),
+        "beta_model_median_nrs": float(np.median(beta)),
+        "beta_model_p95_nrs": float(np.quantile(beta, 0.95)),
         "baseline_mean_nrs": float(untreated[:, 0].mean()),
         "n": n,
         "seed": seed,

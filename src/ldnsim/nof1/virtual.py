@@ -34,7 +34,7 @@ import numpy as np
 
 from ..trials.measurement import ar1_noise, ou_process
 from .analysis import first_order
-from .priors import Priors, fit_first_order, load_priors, with_posterior_draws
+from .priors import Priors, fit_first_order, load_priors, with_posterior_draws, without_tlr4
 
 __all__ = ["model_shapes", "virtual_diaries", "Virtual", "STEADY_STATE_DAYS"]
 
@@ -64,12 +64,20 @@ def model_shapes(
     dose_mg: float = 4.5,
     variant: str = "full",
     missed_doses: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(untreated level per patient (n,), effect shape (n, T)) from the calibrated model.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(untreated level (n,), glial onset shape (n, T), μ/OGF course (n, T), its steady state (n,)) from the
+    calibrated model, each patient with its own posterior draw.
 
-    ``shape[i, t]`` is patient i's benefit on day t under the plan's schedule divided by the patient's
-    steady-state benefit (module docstring), so ``beta * shape`` with ``beta`` the steady-state benefit
-    is the model's benefit course. Patients whose steady-state benefit is not positive are left out.
+    The model's benefit course of patient i under the plan's schedule is split as the onset prior is
+    (:func:`ldnsim.nof1.priors.derive_onset_prior`): the part through the glial TLR4 block, divided by its
+    steady-state amplitude, is ``shape[i]`` (the onset: it scales with the patient's benefit); the rest is
+    ``course[i]`` (NRS, the μ-blockade/OGF course, kept at the model's own size: a ~0.05 NRS worsening in
+    the first days of blockade, then a drift of similar size), whose steady-state amplitude is ``a0[i]``.
+    A patient with true steady-state benefit ``beta`` then has the course
+    ``course[i] + (beta - a0[i]) * shape[i]`` (:func:`virtual_diaries`). (Dividing the whole course by its
+    amplitude, as this function did before, blew the fixed-size μ-blockade dip up to -0.9 of the benefit
+    wherever the drawn TLR4 IC50 left the glial benefit near 0.) Patients whose glial amplitude is not
+    positive are left out.
 
     ``missed_doses``: the plan's LDN nights are taken as the trial layer takes them — patients grouped by
     their adherence (the population trait ``adherence``, mean 0.92; ``adherence.patterns`` groups of the
@@ -86,12 +94,20 @@ def model_shapes(
     T = len(on_ldn)
     ps = load_parameter_set(variant)
     pats = with_posterior_draws(sample_population(n, seed=seed), variant, seed)
+    flat = without_tlr4(pats)
     params = dict(ps.system)
     days = max(T, STEADY_STATE_DAYS)
     untreated, _ = simulate_pain(None, pats, days, condition="fibromyalgia", params=params)
+
+    def run(reg, rows, n_days):
+        full, _ = simulate_pain(reg, pats.iloc[rows], n_days, condition="fibromyalgia", params=params)
+        no_glial, _ = simulate_pain(reg, flat.iloc[rows], n_days, condition="fibromyalgia", params=params)
+        return full, no_glial
+
     plan_regimen = _regimen_for(on_ldn, dose_mg)
+    treated, treated_flat = np.empty((len(pats), T)), np.empty((len(pats), T))
+    everyone = np.arange(len(pats))
     if missed_doses and plan_regimen is not None:
-        treated = np.empty((len(pats), T))
         rng = np.random.default_rng([seed, 7919])
         groups = int(ps.realism.get("adherence.patterns", 2))
         order = np.argsort(pats["adherence"].to_numpy(), kind="stable")
@@ -103,16 +119,18 @@ def model_shapes(
                                 strict=True):
                 if miss:
                     reg = reg.hold(max(ev.time_h - 0.5, 0.0), ev.time_h + 0.5, ev.drug)
-            treated[rows], _ = simulate_pain(reg, pats.iloc[rows], T, condition="fibromyalgia", params=params)
+            treated[rows], treated_flat[rows] = run(reg, rows, T)
     else:
-        treated, _ = simulate_pain(plan_regimen, pats, T, condition="fibromyalgia", params=params)
+        treated[:], treated_flat[:] = run(plan_regimen, everyone, T)
     nightly = Regimen.parse(f"naltrexone {dose_mg:g} mg nightly for {STEADY_STATE_DAYS} days")  # as the prior
-    continuous, _ = simulate_pain(nightly, pats, STEADY_STATE_DAYS, condition="fibromyalgia", params=params)
-    amp, _tau = fit_first_order(untreated[:, :STEADY_STATE_DAYS] - continuous)
-    amp = np.where(amp > 1e-6, amp, np.nan)
-    shape = (untreated[:, :T] - treated) / amp[:, None]
+    cont, cont_flat = run(nightly, everyone, STEADY_STATE_DAYS)
+    amp, _tau = fit_first_order(cont_flat - cont)  # glial steady state, as the onset prior
+    a0, _tau0 = fit_first_order(untreated[:, :STEADY_STATE_DAYS] - cont_flat)  # μ/OGF steady state
+    amp = np.where(amp > 1e-9, amp, np.nan)
+    shape = (treated_flat - treated) / amp[:, None]
+    course = untreated[:, :T] - treated_flat
     keep = np.isfinite(amp)
-    return untreated[keep, 0], shape[keep]
+    return untreated[keep, 0], shape[keep], course[keep], a0[keep]
 
 
 @dataclass
@@ -136,7 +154,7 @@ def virtual_diaries(
     n: int,
     on_ldn: np.ndarray,
     expect: np.ndarray,
-    shapes: tuple[np.ndarray, np.ndarray],
+    shapes: tuple[np.ndarray, ...],
     *,
     blinded: bool = False,
     seed: int = 0,
@@ -145,18 +163,24 @@ def virtual_diaries(
     completion: float | None = None,
     beta: np.ndarray | None = None,
 ) -> Virtual:
-    """``n`` virtual diaries for one plan (see the module docstring); ``shapes`` from :func:`model_shapes`."""
+    """``n`` virtual diaries for one plan (see the module docstring); ``shapes`` from :func:`model_shapes`
+    (or any ``(levels, shape)``: then the whole benefit follows ``beta * shape``)."""
     from ..data.parameter_set import load_parameter_set
     from ..trials.measurement import dropout_days
 
     p = priors or load_priors()
     r = load_parameter_set().realism
     rng = np.random.default_rng(seed)
-    levels, shape = shapes
+    levels, shape = shapes[0], shapes[1]
     T = len(on_ldn)
     pick = rng.integers(0, len(levels), n)
     level = levels[pick]
     b = rng.normal(p.beta_mean_nrs, p.beta_sd_nrs, n) if beta is None else np.asarray(beta, float)
+    if len(shapes) == 4:  # the model's μ/OGF course at its own size, the rest of beta on the glial shape
+        course, a0 = shapes[2][pick, :T], shapes[3][pick]
+        effect = course + (b - a0)[:, None] * shape[pick, :T]
+    else:  # (levels, shape): the whole benefit on the shape
+        effect = b[:, None] * shape[pick, :T]
     e = p.placebo_expectation_blinded if blinded else p.placebo_expectation_open
     resp = np.maximum(rng.normal(1.0, p.placebo_sd_frac, n), 0.0)
     placebo = e * resp * level
@@ -164,7 +188,7 @@ def virtual_diaries(
     scale = np.exp(rng.normal(0.0, p.noise_scale_log_sd, n))[:, None]  # patients differ in variability
     latent = (
         level[:, None]
-        - b[:, None] * shape[pick, :T]
+        - effect
         - placebo[:, None] * g[None, :]
         + scale * ou_process(rng, n, T, p.fluct_sd_nrs, p.fluct_tau_days)
     )

@@ -101,7 +101,15 @@ def n_dose_events(reg, total_days: int) -> int:
 
 
 def model_columns(patients: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``patients`` that :func:`ldnsim.simulate` reads: PK covariates, the IIV parameters and
+    any other per-patient system parameter (e.g. ``tlr4_ic50_nM`` of a posterior draw per patient,
+    :func:`ldnsim.nof1.priors.with_posterior_draws`). Trial-layer traits are dropped. (Until 2026-12-06 only
+    covariates and IIV parameters were kept, so a per-patient posterior draw was silently ignored.)"""
+    from ..system import parameter_names
+
+    system = set(parameter_names())
     cols = [c for c in (*SIMULATE_COVARIATES, *IIV_PARAMS) if c in patients.columns]
+    cols += [c for c in patients.columns if c in system and c not in cols]
     return patients[cols].reset_index(drop=True)
 
 
