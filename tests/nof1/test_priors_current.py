@@ -29,3 +29,33 @@ def test_benefit_sd_matches_the_younger_2013_responder_excess(derived):
     sd = doc["benefit"]["sd_nrs"]["value"]
     threshold = 0.3 * derived["baseline_mean_nrs"]
     assert norm.sf(threshold, loc=mean, scale=sd) == pytest.approx(0.32 - 0.11, abs=2e-3)
+
+
+def test_each_patients_posterior_draw_reaches_the_model():
+    """with_posterior_draws sets tlr4_ic50_nM per patient; the trial layer passed only covariates and IIV
+    parameters to the model until 2026-12-06, so the draws were silently ignored (every patient had the
+    point IC50 and the benefit's SD over 400 patients was 0.04 NRS instead of 0.12)."""
+
+    from ldnsim.data.parameter_set import load_parameter_set
+    from ldnsim.nof1.priors import NO_TLR4, with_posterior_draws
+    from ldnsim.population import sample_population
+    from ldnsim.regimen import Regimen
+    from ldnsim.trials.model import simulate_pain
+
+    params = dict(load_parameter_set().system)
+    pats = with_posterior_draws(sample_population(3, seed=0), seed=0)
+    assert pats["tlr4_ic50_nM"].nunique() == 3
+    pats["tlr4_ic50_nM"] = [0.24, params["tlr4_ic50_nM"], NO_TLR4]  # potent, shipped median, no block
+    reg = Regimen.parse("naltrexone 4.5 mg nightly for 60 days")
+    untreated, _ = simulate_pain(None, pats, 60, condition="fibromyalgia", params=params)
+    treated, _ = simulate_pain(reg, pats, 60, condition="fibromyalgia", params=params)
+    benefit = (untreated - treated)[:, -1]
+    assert benefit[0] > 0.3 > benefit[1] and benefit[1] > benefit[2]  # the per-patient IC50 is used
+
+
+def test_benefit_prior_is_centred_on_the_posterior_predictive_mean(derived):
+    """The prior mean is the model's posterior-predictive mean benefit (~0 at the µM IC50), and the prior is
+    weakly informative: its SD (Younger 2013 rule) is many times the model's own spread of the benefit."""
+    doc = load_yaml("nof1/priors.yaml")
+    assert abs(doc["benefit"]["mean_nrs"]["value"]) < 0.2
+    assert doc["benefit"]["sd_nrs"]["value"] > 5 * derived["beta_model_sd_nrs"]
