@@ -19,6 +19,8 @@ def test_onset_and_benefit_priors_equal_the_shipped_models(derived):
     doc = load_yaml("nof1/priors.yaml")
     assert doc["onset"]["tau_log_mean"]["value"] == pytest.approx(derived["tau_log_mean"], abs=1e-3)
     assert doc["onset"]["tau_log_sd"]["value"] == pytest.approx(derived["tau_log_sd"], abs=1e-3)
+    assert doc["onset"]["fast_fraction"]["value"] == pytest.approx(derived["fast_fraction"], abs=1e-3)
+    assert doc["onset"]["fast_tau_days"]["value"] == pytest.approx(derived["fast_tau_days"], abs=1e-9)
     assert doc["benefit"]["mean_nrs"]["value"] == pytest.approx(derived["beta_model_mean_nrs"], abs=1e-3)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-__all__ = ["first_order"]
+__all__ = ["first_order", "ldn_onset"]
 
 
 def first_order(target: np.ndarray, tau_on: float, tau_off: float | None = None) -> np.ndarray:
@@ -24,3 +24,13 @@ def first_order(target: np.ndarray, tau_on: float, tau_off: float | None = None)
         level += (a_on if x > level else a_off) * (x - level)
         out[d] = level
     return out
+
+
+def ldn_onset(target: np.ndarray, tau_slow: float, fast_fraction: float, tau_fast: float) -> np.ndarray:
+    """LDN's two-phase onset/offset state for a 0/1 target (days): a share ``fast_fraction`` follows the
+    target with ``tau_fast`` (days), the rest with ``tau_slow`` — the form of the calibrated model's glial
+    benefit (:func:`ldnsim.nof1.priors.derive_onset_prior`). ``fast_fraction = 0``: the first-order state."""
+    slow = first_order(target, tau_slow)
+    if fast_fraction <= 0.0:
+        return slow
+    return fast_fraction * first_order(target, tau_fast) + (1.0 - fast_fraction) * slow

@@ -3,7 +3,8 @@
 Model (day ``t`` = 0, 1, … from the first diary day; pain on the 0–10 NRS)::
 
     y_t = a + b * (t - t_mid) / 365 - pi * g_t - beta * s_t(tau) + e_t
-    s_t = s_{t-1} + (1 - exp(-1/tau)) * (u_t - s_{t-1})      (onset/offset state of LDN, u_t = 1 on LDN)
+    s_t = w * f_t(tau_fast) + (1 - w) * f_t(tau)              (two-phase onset/offset state of LDN)
+    f_t(x) = f_{t-1} + (1 - exp(-1/x)) * (u_t - f_{t-1})      (first order, u_t = 1 on LDN)
     g_t = expectation course (onset/offset days of the trial layer), driven by "on a treatment the patient
           may believe is active": on LDN in open-label use, every treatment block in a blinded design
     e_t = diary AR(1) (SD diary_sd, lag-1 diary_ar1) + slow fluctuation (OU, SD fluct_sd, tau_f) + rounding,
@@ -12,6 +13,9 @@ Model (day ``t`` = 0, 1, … from the first diary day; pain on the 0–10 NRS)::
 ``beta`` (NRS points, positive = less pain) is the steady-state benefit of LDN beyond placebo; ``a`` the
 untreated level; ``pi`` the placebo (expectation) effect in NRS points. Missing days are simply absent: the
 noise covariance is built on the observed days, so gaps of any length are handled exactly.
+
+The onset form, the fast share ``w`` and ``tau_fast`` (fixed) and the prior of the slow ``tau`` come from the
+calibrated model's glial benefit curves (:func:`ldnsim.nof1.priors.derive_onset_prior`).
 
 Computation: ``tau`` (16 equal-mass nodes of its log-normal prior, from the calibrated model) and ``c``
 (9 nodes, log-normal prior) are on a grid; given them the model is linear-Gaussian in
@@ -231,7 +235,10 @@ def _fit(
     days = np.arange(T, dtype=float)
     yo = y[obs]
     taus = np.array([fixed_tau]) if fixed_tau is not None else _tau_grid(p)
-    onset = np.stack([first_order(u, t) for t in taus])  # (K, T)
+    if fixed_tau is not None:  # a fixed first-order state (1e-6: a step, the AR(1) comparator)
+        onset = first_order(u, fixed_tau)[None, :]
+    else:  # the model's two-phase onset: fixed fast share, slow time constant on the grid
+        onset = np.stack([p.onset(u, t) for t in taus])  # (K, T)
     g = first_order(ex, p.placebo_onset_days, p.placebo_offset_days) if with_placebo else np.zeros(T)
     t_mid = float(days[obs].mean())
     base = np.column_stack([np.ones(T), (days - t_mid) / 365.0, -g])[obs]  # y = a + b t - pi g - beta s

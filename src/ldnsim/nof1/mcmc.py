@@ -65,14 +65,17 @@ def nuts(
     g_j, u_j, yo, idx = jnp.asarray(g), jnp.asarray(u), jnp.asarray(y[obs]), jnp.asarray(obs)
     n = obs.size
 
-    def onset(tau):
+    fast = jnp.asarray(first_order(u, p.onset_fast_tau_days))  # the fast phase (fixed time constant)
+
+    def onset(tau):  # two-phase, as the deterministic core (Priors.onset)
         a = 1.0 - jnp.exp(-1.0 / tau)
 
         def step(s, x):
             s = s + a * (x - s)
             return s, s
 
-        return jax.lax.scan(step, 0.0, u_j)[1]
+        slow = jax.lax.scan(step, 0.0, u_j)[1]
+        return p.onset_fast_fraction * fast + (1.0 - p.onset_fast_fraction) * slow
 
     def model():
         log_tau = numpyro.sample("log_tau", dist.Normal(p.tau_log_mean, p.tau_log_sd))

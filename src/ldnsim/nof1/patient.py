@@ -6,7 +6,8 @@ last diary day; days without a pain rating are missing. LDN exposure:
 - blinded plan stored for the patient (``DiaryStore.save_plan`` of a :class:`~ldnsim.nof1.plan.Plan` with its
   blinding key): LDN on the plan's LDN blocks, expectation on every block;
 - otherwise open-label: LDN from the patient's ``ldn_start`` date, or from the first day with a dose > 0;
-  a missed single dose does not reset the slow onset state (it is not modelled).
+  a missed single dose is not modelled (virtual patients who miss ~8 % of nights, unrecorded, are covered
+  as the validation in docs/diary.md measures; giving the analysis the missed nights did not change it).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from .priors import method_sources
 __all__ = ["Series", "series_from_store", "analyse_patient", "analyse_clinic", "CAVEATS"]
 
 CAVEATS = [
-    "The prior for how fast LDN acts and how large its benefit usually is comes from a calibrated model of "
-    "LDN trials, not from data on you; a much slower or faster response than the model's is less well "
-    "described.",
+    "The prior for how fast LDN acts comes from a calibrated model of LDN trials, not from data on you; a "
+    "much slower or faster response than the model's is less well described. The prior for the size of the "
+    "benefit is centred on that model's prediction (almost no benefit) and is wide, so your diary decides.",
     "Placebo (expectation) effects are large in chronic pain; without blinding they cannot be told apart "
     "from LDN's effect by the diary alone and the analysis relies on its prior for that part.",
     "Changes in other treatments, life events, seasons or flares can mimic or mask an effect; note them in "

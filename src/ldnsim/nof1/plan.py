@@ -1,9 +1,10 @@
 """N-of-1 plans: open-label (baseline, then LDN) and blinded (pharmacy-prepared LDN/placebo blocks).
 
 Block length comes from the model's onset time constant: a block must last long enough for LDN's effect to
-build (and, after a switch, to fade). With onset ``1 - exp(-t / tau)``, reaching a fraction ``f`` of the
-steady-state effect takes ``-tau * ln(1 - f)`` days; the default uses the prior median of ``tau``
-(``ldnsim/data/nof1/priors.yaml``, from simulated onset curves) and ``f = 0.8``, rounded up to whole weeks.
+build (and, after a switch, to fade). With the model's two-phase onset
+``w (1 - exp(-t / tau_f)) + (1 - w) (1 - exp(-t / tau))`` (:func:`reach_of`), the default block is the
+fewest whole weeks that reach ``f = 0.8`` of the steady-state effect at the prior median of the slow ``tau``
+(``ldnsim/data/nof1/priors.yaml``, from simulated onset curves).
 Short 1-week blocks as used for fast-acting drugs (StudyU's default) cannot show LDN's effect: the plan
 says so instead of offering them.
 
@@ -44,7 +45,17 @@ def block_weeks_for(priors: Priors, fraction: float = 0.8, tau_quantile: float =
     if not 0.1 <= fraction < 1.0:
         raise InputError("fraction", "must be in [0.1, 1)", value=fraction)
     tau = math.exp(priors.tau_log_mean + priors.tau_log_sd * float(ndtri(tau_quantile)))
-    return max(1, math.ceil(-tau * math.log(1.0 - fraction) / 7.0))
+    weeks = 1
+    while reach_of(priors, 7.0 * weeks, tau) < fraction and weeks < 104:
+        weeks += 1
+    return weeks
+
+
+def reach_of(priors: Priors, days: float, tau_slow: float) -> float:
+    """Fraction of the steady-state effect reached after ``days`` of continuous LDN (two-phase onset:
+    the fast share with its time constant, the rest with ``tau_slow``)."""
+    w, tf = priors.onset_fast_fraction, priors.onset_fast_tau_days
+    return w * (1.0 - math.exp(-days / tf)) + (1.0 - w) * (1.0 - math.exp(-days / tau_slow))
 
 
 @dataclass
@@ -251,11 +262,12 @@ def make_plan(
     bw = need if block_weeks is None else int(block_weeks)
     if not 1 <= bw <= 26:
         raise InputError("block_weeks", "out of range", accepted="1-26", value=block_weeks)
-    reach = 1.0 - math.exp(-7 * bw / tau_med)
+    reach = reach_of(p, 7.0 * bw, tau_med)
     if bw < need:
         notes.append(
             f"blocks of {bw} week(s) let LDN's effect reach only ~{reach:.0%} of steady state for a "
-            f"typical patient (onset time constant ~{tau_med:.0f} days); {need} weeks are recommended"
+            f"typical patient (~{p.onset_fast_fraction:.0%} within days, the rest with a time constant of "
+            f"~{tau_med:.0f} days); {need} weeks are recommended"
         )
     rng = np.random.default_rng(seed)
     chosen = PATTERNS[fam][int(rng.integers(2))]

@@ -71,7 +71,8 @@ def _more_weeks(f, weeks, *, n_sim, seed, completion, on_ldn_future, expect_futu
     out = {w: [] for w in weeks}
     for i in range(n_sim):
         tau = d["tau"][i]
-        on = first_order(u_all, tau)
+        fixed = s.get("fixed_tau")
+        on = first_order(u_all, tau) if fixed is not None else f.priors.onset(u_all, tau)
         mu = d["level"][i] + d["trend"][i] * tt_all - d["placebo"][i] * g_all - d["beta"][i] * on
         resid = f.y[obs] - mu[obs]
         noise = A @ resid + d["scale"][i] * (Lc @ rng.standard_normal(m))

@@ -7,12 +7,16 @@ patients of :func:`ldnsim.population.sample_population` (fibromyalgia, shipped p
 into the part that runs through the glial TLR4 block (the curve minus the same patient's curve with no TLR4
 block, :data:`NO_TLR4`) and the rest (the μ-opioid/OGF course: a ~0.05 NRS worsening in the first days of
 blockade that fades within two weeks, then a drift of similar size). ``beta`` (NRS) is the steady-state
-amplitude of the whole curve; ``tau`` (days) is the time constant of the glial part. Both are fitted with
-``beta * (1 - exp(-t / tau))``. The glial part carries the onset: it is the only pathway of the model that
-gives a benefit of the size the benefit prior allows, and its shape does not depend on the IC50 draw. A fit
-of the whole curve would time the μ/OGF course instead wherever the drawn IC50 leaves the glial benefit near
-0, which the posterior's µM median does for most draws: its tau ran to the grid edges (1 and 1000 days) for
-24 of 400 patients and the log-SD doubled (1.08 vs 0.53). Regenerate with ``python -m ldnsim.nof1.priors``
+amplitude of the whole curve (fitted with ``beta * (1 - exp(-t / tau))``); the onset comes from the glial
+part, fitted with the two-phase form ``w (1 - exp(-t / tau_f)) + (1 - w) (1 - exp(-t / tau))``
+(:func:`fit_two_phase`): at the posterior's µM IC50 the block follows the drug concentration, so ~40 % of
+the glial benefit comes within days (6β-naltrexol accumulation) and the rest over weeks to months, and one
+time constant fits it poorly (R² 0.83-0.89 vs >= 0.997). The glial part carries the onset: it is the only
+pathway of the model that gives a benefit of the size the benefit prior allows, and its shape does not
+depend on the IC50 draw. A fit of the whole curve would time the μ/OGF course instead wherever the drawn
+IC50 leaves the glial benefit near 0, which the posterior's µM median does for most draws: its tau ran to
+the grid edges (1 and 1000 days) for 24 of 400 patients and its log-SD was 1.08.
+Regenerate with ``python -m ldnsim.nof1.priors``
 (prints the numbers; the shipped file records the numbers it gave).
 
 The placebo (expectation) and diary-noise priors are the trial layer's realism parameters (same parameter
@@ -37,7 +41,9 @@ NO_TLR4 = 1e15
 class Priors:
     """All prior settings of :func:`ldnsim.nof1.analysis.fit` (units in the field names).
 
-    tau_log_mean, tau_log_sd: log-normal prior of the onset/offset time constant (log days).
+    tau_log_mean, tau_log_sd: log-normal prior of the slow onset/offset time constant (log days).
+    onset_fast_fraction, onset_fast_tau_days: share of the benefit that follows LDN with the fast time
+    constant (days) instead (:func:`ldnsim.nof1._onset.ldn_onset`).
     beta_mean_nrs, beta_sd_nrs: normal prior of the steady-state benefit (NRS points, positive = less pain).
     placebo_expectation: mean expectation effect as a fraction of the pain level (open / blinded).
     placebo_sd_frac: between-patient SD of the placebo response, as a fraction of its mean.
@@ -49,6 +55,8 @@ class Priors:
 
     tau_log_mean: float
     tau_log_sd: float
+    onset_fast_fraction: float
+    onset_fast_tau_days: float
     beta_mean_nrs: float
     beta_sd_nrs: float
     placebo_expectation_open: float
@@ -69,7 +77,14 @@ class Priors:
 
     @property
     def tau_median_days(self) -> float:
+        """Prior median of the slow onset time constant (days)."""
         return float(np.exp(self.tau_log_mean))
+
+    def onset(self, target: np.ndarray, tau_slow: float) -> np.ndarray:
+        """The two-phase onset/offset state for a 0/1 LDN target with slow time constant ``tau_slow``."""
+        from ._onset import ldn_onset
+
+        return ldn_onset(target, tau_slow, self.onset_fast_fraction, self.onset_fast_tau_days)
 
     def with_beta(self, mean: float, sd: float) -> Priors:
         from dataclasses import replace
@@ -98,6 +113,8 @@ def load_priors(variant: str = "full") -> Priors:
     return Priors(
         tau_log_mean=v("onset", "tau_log_mean"),
         tau_log_sd=v("onset", "tau_log_sd"),
+        onset_fast_fraction=v("onset", "fast_fraction"),
+        onset_fast_tau_days=v("onset", "fast_tau_days"),
         beta_mean_nrs=v("benefit", "mean_nrs"),
         beta_sd_nrs=v("benefit", "sd_nrs"),
         placebo_expectation_open=float(r["placebo.expectation.open"]),
@@ -195,16 +212,53 @@ def fit_first_order_general(curves: np.ndarray, on_ldn: np.ndarray) -> tuple[np.
     return beta[np.arange(len(curves)), j], taus[j]
 
 
+#: grids of the two-phase fit (days): the fast time constant, the slow one
+FAST_TAUS = np.arange(1.0, 11.0)
+SLOW_TAUS = np.logspace(0.5, 3, 160)
+
+
+def fit_two_phase(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares ``beta * (w (1 - exp(-t/tau_f)) + (1 - w) (1 - exp(-t/tau_s)))`` per curve
+    (t = day + 0.5; tau_f on :data:`FAST_TAUS`, tau_s on :data:`SLOW_TAUS`, both amplitudes free):
+    (beta NRS, w, tau_f days, tau_s days)."""
+    t = np.arange(curves.shape[1]) + 0.5
+    best = np.full(len(curves), np.inf)
+    out = np.zeros((4, len(curves)))
+    slow = 1.0 - np.exp(-t[None, :] / SLOW_TAUS[:, None])  # (S, T)
+    for tf in FAST_TAUS:
+        f = 1.0 - np.exp(-t / tf)
+        ff, fs = f @ f, slow @ f  # (S,)
+        ss = (slow**2).sum(1)
+        yf, ys = curves @ f, curves @ slow.T  # (n,), (n, S)
+        det = ff * ss - fs**2
+        a = (yf[:, None] * ss[None, :] - ys * fs[None, :]) / det[None, :]  # fast amplitude
+        b = (ys * ff - yf[:, None] * fs[None, :]) / det[None, :]  # slow amplitude
+        sse = (curves**2).sum(1)[:, None] - a * yf[:, None] - b * ys
+        j = sse.argmin(1)
+        r = np.arange(len(curves))
+        better = sse[r, j] < best
+        best = np.where(better, sse[r, j], best)
+        amp = a[r, j] + b[r, j]
+        out[:, better] = np.stack([amp, a[r, j] / amp, np.full(len(curves), tf), SLOW_TAUS[j]])[:, better]
+    return out[0], out[1], out[2], out[3]
+
+
 def derive_onset_prior(n: int = 400, seed: int = 0) -> dict[str, float]:
-    """The numbers recorded in ``priors.yaml`` (see the module docstring): tau from the glial part of the
-    curves, the benefit from the whole curves."""
+    """The numbers recorded in ``priors.yaml`` (see the module docstring): the two-phase onset from the
+    glial part of the curves (median fast share and fast time constant; log-normal slow time constant),
+    the benefit from the whole curves."""
     untreated, curves, glial = onset_curves(n, seed=seed)
     beta, _ = fit_first_order(curves)
-    _, tau = fit_first_order(glial)
+    _, w, tau_f, tau_s = fit_two_phase(glial)
     return {
-        "tau_log_mean": float(np.log(tau).mean()),
-        "tau_log_sd": float(np.log(tau).std(ddof=1)),
-        "tau_median_days": float(np.median(tau)),
+        "tau_log_mean": float(np.log(tau_s).mean()),
+        "tau_log_sd": float(np.log(tau_s).std(ddof=1)),
+        "tau_median_days": float(np.median(tau_s)),
+        "fast_fraction": float(np.median(w)),
+        "fast_fraction_q25": float(np.quantile(w, 0.25)),
+        "fast_fraction_q75": float(np.quantile(w, 0.75)),
+        "fast_tau_days": float(np.median(tau_f)),
+        "first_order_tau_median_days": float(np.median(fit_first_order(glial)[1])),
         "beta_model_mean_nrs": float(beta.mean()),
         "beta_model_sd_nrs": float(beta.std(ddof=1)),
         "beta_model_median_nrs": float(np.median(beta)),

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..trials.measurement import ar1_noise, ou_process
 from .analysis import first_order
-from .priors import Priors, fit_first_order, load_priors, with_posterior_draws, without_tlr4
+from .priors import Priors, fit_first_order, fit_two_phase, load_priors, with_posterior_draws, without_tlr4
 
 __all__ = ["model_shapes", "virtual_diaries", "Virtual", "STEADY_STATE_DAYS"]
 
@@ -83,7 +83,7 @@ def model_shapes(
     their adherence (the population trait ``adherence``, mean 0.92; ``adherence.patterns`` groups of the
     realism parameters), each group missing nights at random at its mean adherence
     (:func:`ldnsim.trials.measurement.missed_dose_mask`). The steady-state benefit (the truth) stays the
-    benefit of nightly dosing; the analysis assumes every night taken, as a patient's diary would.
+    benefit of nightly dosing; the analysis assumes every night taken, as it does for a patient's diary.
     """
     from ..data.parameter_set import load_parameter_set
     from ..population import sample_population
@@ -124,7 +124,7 @@ def model_shapes(
         treated[:], treated_flat[:] = run(plan_regimen, everyone, T)
     nightly = Regimen.parse(f"naltrexone {dose_mg:g} mg nightly for {STEADY_STATE_DAYS} days")  # as the prior
     cont, cont_flat = run(nightly, everyone, STEADY_STATE_DAYS)
-    amp, _tau = fit_first_order(cont_flat - cont)  # glial steady state, as the onset prior
+    amp = fit_two_phase(cont_flat - cont)[0]  # glial steady state, as the onset prior
     a0, _tau0 = fit_first_order(untreated[:, :STEADY_STATE_DAYS] - cont_flat)  # μ/OGF steady state
     amp = np.where(amp > 1e-9, amp, np.nan)
     shape = (treated_flat - treated) / amp[:, None]
@@ -176,7 +176,7 @@ def virtual_diaries(
     pick = rng.integers(0, len(levels), n)
     level = levels[pick]
     b = rng.normal(p.beta_mean_nrs, p.beta_sd_nrs, n) if beta is None else np.asarray(beta, float)
-    if len(shapes) == 4:  # the model's μ/OGF course at its own size, the rest of beta on the glial shape
+    if len(shapes) >= 4:  # the model's μ/OGF course at its own size, the rest of beta on the glial shape
         course, a0 = shapes[2][pick, :T], shapes[3][pick]
         effect = course + (b - a0)[:, None] * shape[pick, :T]
     else:  # (levels, shape): the whole benefit on the shape
