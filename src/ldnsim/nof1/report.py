@@ -90,7 +90,7 @@ def _lines(doc: dict) -> list[str]:
         f"P(any benefit) = {doc['p_any_benefit']:.0%};  "
         f"P(benefit >= 30%) = {doc['p_benefit_ge_30pct']:.0%};  "
         f"P(benefit >= 2 NRS) = {doc['p_benefit_ge_2nrs']:.0%}",
-        f"Onset time constant {doc['onset_tau_days']['median']:.0f} days "
+        f"Slow onset time constant {doc['onset_tau_days']['median']:.0f} days "
         f"(90% {doc['onset_tau_days']['lo']:.0f}-{doc['onset_tau_days']['hi']:.0f}); "
         f"diary {doc['first_date']} to {doc['last_date']}, {doc['rated_days']} rated days of {doc['days']}",
     ]
