@@ -31,6 +31,8 @@ def test_trial_report_and_variant(fake_model, capsys, tmp_path):
     assert doc["design"]["variant"] == "mu-only"
     text = f.read_text()
     assert "<section id=\"comparison\">" in text
+    # a pain design's report says what each hypothesis predicts (the JSON carries the same table)
+    assert "What each hypothesis predicts for this design" in text and doc["hypotheses"]["replicates"] == 2
     # the old maximum-likelihood record is dated and marked as superseded, not shown as the current fit
     assert "Maximum-likelihood record of 2026-11-23" in text and "supersedes it" in text
 
@@ -44,12 +46,33 @@ def test_bad_inputs_exit_2(fake_model, capsys):
 
 
 def test_demo_writes_report_and_json(fake_model, capsys, tmp_path):
+    """The demo report shows the uncertainty: the posterior predictive with the Bayesian calibration and its
+    PSIS-LOO table, what each hypothesis predicts, and no stale profile-likelihood wording."""
+    from ldnsim.cli.trial import DEMO_DRAWS, DEMO_REPLICATES_PER_DRAW
+
     rc = run(["demo", "--out", str(tmp_path), "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert rc == 0
-    assert (tmp_path / "younger2013_report.html").exists()
-    assert json.loads((tmp_path / "younger2013.json").read_text())["design"]["name"] == "younger2013"
+    html = (tmp_path / "younger2013_report.html").read_text()
+    saved = json.loads((tmp_path / "younger2013.json").read_text())
+    assert saved["design"]["name"] == "younger2013"
     assert doc["report"].endswith("younger2013_report.html")
+    assert '<section id="posterior">' in html and "Bayesian calibration behind these draws" in html
+    assert "elpd_loo" in html and "95% predictive interval" in html
+    assert "What each hypothesis predicts for this design" in html
+    for v in ("null", "full", "full-potent-tlr4", "mu-rebound"):
+        assert f"<tr><td><code>{v}</code></td>" in html
+    assert "profile-likelihood interval are below" not in html
+    post = saved["posterior"]
+    assert (post["draws"], post["replicates_per_draw"]) == (DEMO_DRAWS, DEMO_REPLICATES_PER_DRAW)
+    assert post["trials"] == DEMO_DRAWS * DEMO_REPLICATES_PER_DRAW
+    # the published Younger 2013 difference (28.8 - 18.0) is checked against the predictive distribution
+    pub = {r["quantity"]: r for r in post["comparison"]}
+    assert pub["ldn-placebo.pct_reduction.difference"]["published"] == 10.8
+    assert saved["hypotheses"]["published"] == 10.8
+    assert [r["variant"] for r in saved["hypotheses"]["rows"]][:4] == ["null", "full", "full-potent-tlr4",
+                                                                        "mu-rebound"]
+    assert doc["posterior"]["draws"] == DEMO_DRAWS and doc["hypotheses"]["rows"]
 
 
 def test_disease_trials_on_the_cli(capsys, monkeypatch):

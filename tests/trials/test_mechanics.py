@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
+from ldnsim.trials.hypotheses import run_hypotheses
 from ldnsim.trials.measurement import ar1_noise, dropout_days
 from ldnsim.trials.placebo import expectation_course
 from ldnsim.trials.report import SECTIONS, render_report
@@ -153,11 +154,33 @@ class _Sections(HTMLParser):
 
 def test_report_self_contained_with_all_sections(fake_model):
     r = run_trial("younger2013", replicates=2, seed=1, use_calibrated=False)
-    mu = run_trial("younger2013", replicates=2, seed=1, variant="mu-only", use_calibrated=False)
-    html = render_report(r, {"mu_only": mu})
+    hyp = run_hypotheses("younger2013", replicates=2, seed=1)
+    html = render_report(r, {"hypotheses": hyp})
     p = _Sections()
     p.feed(html)
     assert set(SECTIONS) <= set(p.ids)
     assert p.urls == []  # nothing fetched from the network
     assert p.imgs >= 4  # design, trajectories, waterfall, mechanism
-    assert "μ-only" in html and "28.8" in html
+    assert "What each hypothesis predicts for this design" in html and "28.8" in html
+    assert "point-value runs of each hypothesis" in html.lower()
+    for v in ("null", "full", "full-potent-tlr4", "mu-rebound"):
+        assert f"<tr><td><code>{v}</code></td>" in html
+
+
+def test_report_ic50_is_the_posterior_median_with_its_credible_interval(fake_model):
+    """The Uncertainty bullet states the shipped IC50 as the posterior median with the 95 % CrI of the
+    record (system/posterior.yaml), and the superseded maximum-likelihood fit is collapsed and labelled."""
+    from ldnsim.data.posterior import posterior_record
+    from ldnsim.trials.provenance import _nm, model_info
+
+    r = run_trial("younger2013", replicates=2, seed=1, use_calibrated=False)
+    html = render_report(r)
+    q = posterior_record()["variants"]["full"]["diagnostics"]["log10_tlr4_ic50_nM"]
+    start = html.index('<section id="uncertainty">')
+    unc = html[start:html.index("</section>", start)]
+    assert f"the shipped value, {_nm(model_info('full').tlr4_ic50_nM)} nM, is the posterior median" in unc
+    assert f"95% credible interval {_nm(10 ** q['q2.5'])}–{_nm(10 ** q['q97.5'])} nM" in unc
+    assert "profile-likelihood interval are below" not in html
+    ml = unc.index("Maximum-likelihood record of")
+    assert unc.rfind("<details", 0, ml) > unc.rfind("</details>", 0, ml)  # inside a collapsed block
+    assert "full-potent-tlr4" in unc[unc.rfind("<summary>", 0, ml):ml]

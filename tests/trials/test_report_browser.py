@@ -62,6 +62,11 @@ def test_report_renders_offline_with_every_part(report):
             body = page.inner_text("body")
             assert "not medical advice" in body
             assert "32.5" in body  # the published Younger 2009 LDN result beside the simulated one
+            assert "What each hypothesis predicts for this design" in body
+            for v in ("null", "full", "full-potent-tlr4", "mu-rebound"):  # the real model's rows
+                assert page.locator("#uncertainty table tr", has_text=v).count() >= 1
+            # the superseded maximum-likelihood record is collapsed: its profile plot is not shown
+            assert not page.locator("details#superseded-ml-fit p").first.is_visible()
         finally:
             browser.close()
     assert requested == [], f"the report asked the network for {requested}"

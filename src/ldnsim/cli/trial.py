@@ -14,25 +14,34 @@ from ._app import DISCLAIMER, app, emit_json, progress_bar
 
 
 def _progress(enabled: bool):
-    """A rich progress bar on stderr (None when disabled)."""
+    """A rich progress bar on stderr (None when disabled) and a factory of callbacks: ``make(label)`` gives
+    a ``callback(stage, done, total)`` with its own task line (the trial, the hypotheses, the draws)."""
     if not enabled:
-        return None, None
+        return None, lambda label: None
     prog = progress_bar(transient=True)
-    state: dict = {}
 
-    def cb(stage: str, done: int, total: int) -> None:
-        if "task" not in state:
-            state["task"] = prog.add_task("model runs", total=total)
-        prog.update(state["task"], completed=done, total=total, description=f"model: {stage}")
+    def make(label: str):
+        state: dict = {}
 
-    return prog, cb
+        def cb(stage: str, done: int, total: int) -> None:
+            if "task" not in state:
+                state["task"] = prog.add_task(label, total=total)
+            prog.update(state["task"], completed=done, total=total, description=f"{label}: {stage}")
+
+        return cb
+
+    return prog, make
+
+
+def _bar(prog):
+    return prog if prog is not None else contextlib.nullcontext()  # one call, with or without a bar
 
 
 def _run(design: str, patients, replicates, seed, variant, engine, show_progress: bool):
     from ..trials.run import run_trial
 
-    prog, cb = _progress(show_progress)
-    with prog if prog is not None else contextlib.nullcontext():  # one call, with or without a bar
+    prog, make = _progress(show_progress)
+    with _bar(prog):
         return run_trial(
             design,
             patients=patients,
@@ -40,7 +49,7 @@ def _run(design: str, patients, replicates, seed, variant, engine, show_progress
             seed=seed,
             variant=variant,
             engine=engine,
-            progress=cb,
+            progress=make("model runs"),
         )
 
 
@@ -145,6 +154,16 @@ def render_posterior_text(post) -> str:
     return "\n".join(lines)
 
 
+def render_hypotheses_text(tab) -> str:
+    """Human-readable :class:`~ldnsim.trials.hypotheses.HypothesisTable` (point-value runs per hypothesis)."""
+    pub = _g(tab.published) if tab.published is not None else "n/a"
+    lines = [f"what each hypothesis predicts ({tab.a} − {tab.b} % reduction, point values, mean of "
+             f"{tab.replicates} trials; published {pub}):"]
+    for r in tab.rows:
+        lines.append(f"  {r.variant:>17}: {_g(r.difference)}")
+    return "\n".join(lines)
+
+
 @app.command("trial")
 def trial(
     design: str = typer.Argument(
@@ -197,33 +216,31 @@ def trial(
         engine,
         show_progress=not json_out and sys.stderr.isatty(),
     )
-    post = None
-    if posterior:
-        from ..trials.posterior import run_posterior
+    prog, make = _progress(not json_out and sys.stderr.isatty())
+    post = hyp = None
+    with _bar(prog):
+        if posterior:
+            from ..trials.posterior import run_posterior
 
-        post = run_posterior(res.design, draws=draws, patients=patients, replicates=replicates, seed=seed,
-                             variant=variant, engine=engine)
+            post = run_posterior(res.design, draws=draws, patients=patients, replicates=replicates, seed=seed,
+                                 variant=variant, engine=engine, progress=make("posterior draws"))
+        if report is not None:
+            from ..trials.hypotheses import DEFAULT_REPLICATES, run_hypotheses
+
+            # what each hypothesis predicts (pain designs with a % reduction contrast; None otherwise)
+            hyp = run_hypotheses(res.design, replicates=min(res.run.replicates, DEFAULT_REPLICATES),
+                                 patients=patients, seed=seed, engine=engine, progress=make("hypotheses"))
     if report is not None:
         from ..trials.report import write_report
 
-        extra: dict = {"posterior": post} if post is not None else {}
-        if variant == "full" and not res.design.is_disease():  # the μ-only variant is the pain model's
-            from ..trials.run import run_trial
-
-            mu = run_trial(
-                res.design,
-                patients=patients,
-                replicates=min(res.run.replicates, 5),
-                seed=seed,
-                variant="mu-only",
-                engine=engine,
-            )
-            extra["mu_only"] = mu
+        extra: dict = {"posterior": post, "hypotheses": hyp}
         write_report(res, report, extra)
     if json_out:
         doc = res.to_json()
         if post is not None:
             doc["posterior"] = post.to_json()
+        if hyp is not None:
+            doc["hypotheses"] = hyp.to_json()
         if report is not None:
             doc["report"] = str(report)
         emit_json(doc)
@@ -235,14 +252,23 @@ def trial(
             typer.echo(f"report: {report}")
 
 
+#: the demo's posterior predictive: parameter draws and trials per draw (kept small so `make demo` stays
+#: about a minute on 2 cores; `ldnsim trial younger2013 --posterior --draws N` for more)
+DEMO_DRAWS = 20
+DEMO_REPLICATES_PER_DRAW = 2
+
+
 @app.command("demo")
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and JSON."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Run the Younger 2013 virtual trial; write OUT/younger2013_report.html and OUT/younger2013.json."""
+    """Run the Younger 2013 virtual trial, what each model hypothesis predicts for it and its posterior
+    predictive; write OUT/younger2013_report.html and OUT/younger2013.json."""
     from .._io import atomic_write_text
+    from ..trials.hypotheses import run_hypotheses
+    from ..trials.posterior import run_posterior
     from ..trials.report import write_report
     from ..trials.run import run_trial
 
@@ -252,16 +278,20 @@ def demo(
         out.mkdir(exist_ok=True)
     except OSError as exc:
         raise InputError("--out", f"cannot create folder: {exc.strerror}", value=str(out)) from None
-    res = _run(
-        "younger2013", None, None, seed, "full", None, show_progress=not json_out and sys.stderr.isatty()
-    )
-    mu = run_trial(res.design, replicates=5, seed=seed, variant="mu-only")
+    prog, make = _progress(not json_out and sys.stderr.isatty())
+    with _bar(prog):
+        res = run_trial("younger2013", seed=seed, progress=make("Younger 2013 trial"))
+        hyp = run_hypotheses(res.design, seed=seed, progress=make("hypotheses"))
+        post = run_posterior(res.design, draws=DEMO_DRAWS, replicates=DEMO_REPLICATES_PER_DRAW, seed=seed,
+                             progress=make("posterior draws"))
     html_path = out / "younger2013_report.html"
     json_path = out / "younger2013.json"
-    write_report(res, html_path, {"mu_only": mu})
+    write_report(res, html_path, {"hypotheses": hyp, "posterior": post})
     from ._app import _to_jsonable
 
     doc = res.to_json()
+    doc["hypotheses"] = hyp.to_json() if hyp is not None else None
+    doc["posterior"] = post.to_json()
     atomic_write_text(
         json_path, json.dumps(_to_jsonable(doc), ensure_ascii=False, allow_nan=False, indent=1) + "\n"
     )
@@ -272,10 +302,16 @@ def demo(
                 "json": str(json_path),
                 "arms": doc["arms"],
                 "comparison": doc["comparison"],
+                "hypotheses": doc["hypotheses"],
+                "posterior": {k: doc["posterior"][k]
+                              for k in ("draws", "replicates_per_draw", "trials", "kind", "comparison")},
                 "disclaimer": DISCLAIMER,
             }
         )
     else:
         typer.echo(render_text(res))
+        if hyp is not None:
+            typer.echo(render_hypotheses_text(hyp))
+        typer.echo(render_posterior_text(post))
         typer.echo(f"report: {html_path}")
         typer.echo(f"json:   {json_path}")

@@ -4,7 +4,11 @@ Sections (each a ``<section id=…>`` so tests and readers can find them): ``mod
 and parameter set produced the result, :mod:`.provenance`), ``summary``, ``design``
 (diagram of the sequences and phases), ``trajectories`` (pain by arm/sequence with 10–90% bands),
 ``waterfall`` (per-patient primary endpoint), ``mechanism`` (model states), ``comparison`` (simulated
-beside published), ``uncertainty`` (between-trial spread, μ-only variant, TLR4 IC50 prior),
+beside published), ``uncertainty`` (between-trial spread, the TLR4 IC50's posterior median and
+credible interval, "What each hypothesis predicts for this design": point-value runs of several model
+variants, and the superseded maximum-likelihood record collapsed), ``posterior`` (only with a
+posterior-predictive run: predictive intervals, published vs predicted, the Bayesian calibration and its
+PSIS-LOO comparison),
 ``parameters`` (table with sources) and ``disclaimer``.
 """
 
@@ -360,6 +364,92 @@ def _bayes_calibration_html(design) -> str:
     )
 
 
+def _ic50_item(res: TrialResult) -> str:
+    """The Uncertainty bullet on the TLR4 IC50: the shipped value is the posterior median of the Bayesian
+    calibration, with its 95 % credible interval from the record (system/posterior.yaml), and the run's own
+    value where the run's variant differs."""
+    from ..data.parameter_set import DEFAULT_VARIANT, posterior_key
+    from ..data.posterior import posterior_record
+    from .provenance import _nm, model_info
+
+    esc = html.escape
+    shipped = model_info(DEFAULT_VARIANT)
+    rec = posterior_record() or {}
+    vrec = (rec.get("variants") or {}).get(posterior_key(DEFAULT_VARIANT)) or {}
+    q = (vrec.get("diagnostics") or {}).get("log10_tlr4_ic50_nM")
+    if shipped.tlr4_ic50_nM is None or not q:
+        return ("<li>TLR4 IC50 of naltrexone is the key unknown of the model; no Bayesian calibration record "
+                "(system/posterior.yaml) states its interval.</li>")
+    lo, hi = 10.0 ** float(q["q2.5"]), 10.0 ** float(q["q97.5"])
+    meta = rec.get("meta") or {}
+    txt = (
+        "TLR4 IC50 of naltrexone, the key unknown of the model: the shipped value, "
+        f"{_nm(shipped.tlr4_ic50_nM)} nM, is the posterior median of the Bayesian calibration under the "
+        "in-vitro prior (95% credible "
+        f"interval {_nm(lo)}–{_nm(hi)} nM; system/posterior.yaml, {esc(str(meta.get('date', '')))})."
+    )
+    conflict = vrec.get("conflict") or {}
+    dci = conflict.get("data_only_ci95_log10_nM")
+    if dci:
+        dlo, dhi = 10.0 ** float(dci[0]), 10.0 ** float(dci[1])
+        txt += f" The calibration trials alone allow {_nm(dlo)}–{_nm(dhi)} nM: they do not pin it down."
+    txt += (" At LDN concentrations an IC50 in the µM range leaves almost no glial block, so the shipped "
+            "model's point values give LDN little drug effect; the sub-nM hypothesis is the variant "
+            "<code>full-potent-tlr4</code>.")
+    m = res.model
+    if m is not None and m.variant.split("/")[0] != DEFAULT_VARIANT:
+        if m.tlr4_block_acts and m.tlr4_ic50_nM is not None:
+            txt += f" This run's variant <code>{esc(m.variant)}</code> uses {_nm(m.tlr4_ic50_nM)} nM."
+        else:
+            txt += f" This run's variant <code>{esc(m.variant)}</code> has no glial TLR4 block."
+    return f"<li>{txt}</li>"
+
+
+def _hypotheses_html(tab) -> str:
+    """"What each hypothesis predicts for this design": a :class:`~.hypotheses.HypothesisTable` (point-value
+    runs of each model variant, same seed and patients) beside the published difference."""
+    if tab is None:
+        return ""
+    from .provenance import _nm
+
+    esc = html.escape
+    rows = []
+    null = next((r.difference for r in tab.rows if r.variant == "null"), None)
+    for r in tab.rows:
+        rng = f" [{_fmt(list(r.difference_range), 1)[1:-1]}]" if r.difference_range else ""
+        vs_null = (_fmt(r.difference - null, 1) if r.variant != "null" and None not in (r.difference, null)
+                   else "–")
+        ic50 = f"{_nm(r.tlr4_ic50_nM)} nM" if r.tlr4_ic50_nM is not None else "no glial block"
+        loo = (f"{_fmt(r.elpd_diff, 2)} ({_fmt(r.dse, 2)})" if r.elpd_diff is not None
+               else "not compared")
+        rows.append(
+            f"<tr><td><code>{esc(r.variant)}</code></td><td>{esc(r.what)}</td><td>{ic50}</td>"
+            f"<td>{_fmt(r.difference, 1)}{rng}</td><td>{vs_null}</td><td>{loo}</td></tr>"
+        )
+    pub = _fmt(tab.published, 1) if tab.published is not None else "not published"
+    if tab.published_ci95:
+        pub += f" (95% CI {_fmt(list(tab.published_ci95), 1)})"
+    return (
+        '<h3 id="hypotheses">What each hypothesis predicts for this design</h3>'
+        f"<p>Point-value runs of each hypothesis (each model variant at its own shipped values, no parameter "
+        f"uncertainty): {tab.replicates} replicate trials of {tab.patients} patients each, the same seed "
+        f"({esc(str(tab.seed))}) and so the same virtual patients for every row. The published "
+        f"{esc(tab.a)} − {esc(tab.b)} difference in mean % pain reduction is <strong>{pub}</strong> "
+        "percentage points.</p>"
+        f"<table><tr><th>hypothesis</th><th>what acts</th><th>TLR4 IC50</th><th>{esc(tab.a)} − {esc(tab.b)} "
+        "% reduction, mean over trials [range]</th><th>minus <code>null</code> (the drug's part, same "
+        "patients)</th><th>PSIS-LOO elpd difference to best (SE)</th></tr>"
+        + "".join(rows) + "</table>"
+        "<p class=muted>With a few small trials per row each difference carries trial-to-trial noise of "
+        "several points (the range column), the same for every row since the patients are the same: the "
+        "column minus <code>null</code> is the drug's part under each hypothesis. Read the rows as what each "
+        "hypothesis predicts, not as a fit. The PSIS-LOO comparison of the Bayesian calibration "
+        "(system/posterior.yaml) distinguishes none of them, <code>null</code> included; "
+        "<code>full-potent-tlr4</code> was not part of it (it is <code>full</code> without the in-vitro "
+        "prior on the IC50).</p>"
+    )
+
+
 def _fmt(x: Any, nd: int = 2) -> str:
     if x is None:
         return "–"
@@ -408,9 +498,12 @@ def _calibration_html() -> str:
     cal = load_yaml("trials/calibrated.yaml")  # the calibration record (fit, profile, Sobol indices)
     when = html.escape(str((cal.get("meta") or {}).get("date", "an earlier date")))
     out = [
-        f"<p class=muted>Maximum-likelihood record of {when} (trials/calibrated.yaml): measured on the model "
-        "of that date, before the 2026-12-06 occupancy refit; the Bayesian calibration section supersedes it "
-        "and is what the posterior draws use.</p>"
+        f"<details id=superseded-ml-fit><summary>Superseded: the maximum-likelihood fit of {when} (its TLR4 "
+        "IC50 is now the variant <code>full-potent-tlr4</code>)</summary>",
+        f"<p class=muted>Maximum-likelihood record of {when} (trials/calibrated.yaml), kept as the record of "
+        "the superseded fit: measured on the model of that date, before the 2026-12-06 occupancy refit, and "
+        "without the in-vitro prior on the TLR4 IC50. The Bayesian calibration supersedes it: its posterior "
+        "medians are the shipped values and its draws are what the posterior predictive uses.</p>",
     ]
     fit = cal.get("fit") or {}
     if fit:
@@ -469,6 +562,7 @@ def _calibration_html() -> str:
             f"<p>Global sensitivity (total Sobol index ± 95% CI half-width; {html.escape(sens['method'])}):"
             f"</p><table><tr><th>endpoint</th>{head}</tr>" + "".join(rows) + "</table>"
         )
+    out.append("</details>")
     return "".join(out)
 
 
@@ -490,8 +584,9 @@ def _model_html(res: TrialResult, post=None) -> str:
 
 
 def render_report(res: TrialResult, extra: dict | None = None) -> str:
-    """The report as one HTML string, rendered from the typed result. ``extra`` may carry ``mu_only``
-    (the :class:`TrialResult` of the μ-only variant) and ``posterior`` (a posterior-predictive result)."""
+    """The report as one HTML string, rendered from the typed result. ``extra`` may carry ``hypotheses``
+    (a :class:`~.hypotheses.HypothesisTable`: point-value runs of each model hypothesis), ``posterior`` (a
+    posterior-predictive result) and ``calibration`` (extra Uncertainty lines, name -> value)."""
     d = res.design
     run = res.run
     extra = extra or {}
@@ -572,8 +667,18 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
             )
     parts.append(
         f"<p>Over {rep.n} replicate trials: power {_fmt(rep.power)}, primary estimate "
-        f"2.5–97.5% range {_fmt(rep.difference_ci95)}.</p></section>"
+        f"2.5–97.5% range {_fmt(rep.difference_ci95)}.</p>"
     )
+    if not disease:
+        where = ("the Posterior-predictive check below" if extra.get("posterior") is not None
+                 else "<code>ldnsim trial --posterior</code>")
+        parts.append(
+            f"<p class=muted>These numbers are a point-value run of variant <code>{esc(run.variant)}</code>: "
+            "one parameter set, trial-to-trial sampling only. The calibration does not single out one model "
+            "or one TLR4 IC50; what a new trial of this design would report over the parameter uncertainty "
+            f"is in {where}, and what each hypothesis predicts is under Uncertainty.</p>"
+        )
+    parts.append("</section>")
 
     parts.append('<section id="design"><h2>Design</h2>' + _design_diagram(res))
     trt = "".join(
@@ -652,15 +757,6 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
                 f"<li>{esc(name)}: % reduction varies between replicate trials with SD {_fmt(sd, 1)} "
                 "points</li>"
             )
-    mu: TrialResult | None = extra.get("mu_only")
-    if mu is not None:
-        for name, a in mu.arms.items():
-            ul.append(
-                f"<li>μ-only variant (no glial TLR4 block), {esc(name)}: % reduction "
-                f"{_fmt(a.pct_reduction_mean, 1)}, responder rate {_fmt(a.responder_rate)}</li>"
-            )
-        if mu.dose_finding is not None:
-            ul.append(f"<li>μ-only variant ED50 median {_fmt(mu.dose_finding.ed50_mg_median)} mg</li>")
     cal = extra.get("calibration")
     if cal:
         for k, v in cal.items():
@@ -669,12 +765,9 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
         ul += _disease_calibration_items(d)
         parts.append("<ul>" + "".join(ul) + "</ul>")
     else:
-        ul.append(
-            "<li>TLR4 IC50 of naltrexone is the key unknown of the model (mechanism_models.md §3: prior "
-            "log-uniform over many decades); its calibrated value and profile-likelihood interval are "
-            "below.</li>"
-        )
+        ul.append(_ic50_item(res))
         parts.append("<ul>" + "".join(ul) + "</ul>")
+        parts.append(_hypotheses_html(extra.get("hypotheses")))
         parts.append(_calibration_html())
     parts.append("</section>")
 
