@@ -68,19 +68,29 @@ def test_default_variant_block_on_the_cli(fake_model, capsys):
 
 
 def test_non_default_variant_block_on_the_cli(fake_model, capsys):
-    m = _trial_doc(capsys, "--variant", "mu-rebound/parent-transient")["model"]
-    assert (m["variant"], m["mechanism"], m["occupancy"]) == ("mu-rebound/parent-transient", "mu-rebound",
-                                                              "parent-transient")
+    m = _trial_doc(capsys, "--variant", "ogf/parent-transient")["model"]
+    names = (m["variant"], m["mechanism"], m["occupancy"])
+    assert names == ("ogf/parent-transient", "ogf", "parent-transient")
     assert m["shipped_default"] is False
-    assert m["description"] == VARIANTS["mu-rebound"]["description"]
+    assert m["description"] == VARIANTS["ogf"]["description"]
     occ = _yaml("occupancy.yaml")["variants"]["parent-transient"]["description"]
     assert m["occupancy_description"] == occ
     ps = m["parameter_set"]
-    # the posterior was sampled with the default occupancy: this combination has approximate draws only
+    # no posterior was sampled for this combination: approximate draws only
+    shipped = np.load(str(DATA / "system/posterior.npz")).files
+    assert "ogf/parent-transient/placebo_logit_single" not in shipped
     assert ps["draws_kind"] == "approximate" and ps["draws"].startswith("APPROXIMATE")
-    assert ps["calibration"]["commit"] == VARIANTS["mu-rebound"]["calibration"]["commit"] == META["commit"]
+    assert ps["calibration"]["commit"] == VARIANTS["ogf"]["calibration"]["commit"] == META["commit"]
     assert any("metabolite-sustained" in n and "parent-transient" in n for n in m["notes"])
-    assert m["tlr4_ic50_nM"]["acts"] is False  # mu-rebound switches the glial TLR4 block off
+    assert m["tlr4_ic50_nM"]["acts"] is False  # ogf switches the glial TLR4 block off
+
+
+def test_calibrated_occupancy_variant_draws_from_its_own_posterior(fake_model, capsys):
+    m = _trial_doc(capsys, "--variant", "mu-rebound/parent-transient")["model"]
+    shipped = np.load(str(DATA / "system/posterior.npz")).files
+    assert "mu-rebound/parent-transient/placebo_logit_single" in shipped
+    assert m["parameter_set"]["draws_kind"] == "posterior"
+    assert m["shipped_default"] is False and m["occupancy"] == "parent-transient"
 
 
 def test_hypothesis_variant_has_its_own_ic50_and_no_calibration_record(fake_model):
