@@ -184,3 +184,5 @@ def test_report_ic50_is_the_posterior_median_with_its_credible_interval(fake_mod
     ml = unc.index("Maximum-likelihood record of")
     assert unc.rfind("<details", 0, ml) > unc.rfind("</details>", 0, ml)  # inside a collapsed block
     assert "full-potent-tlr4" in unc[unc.rfind("<summary>", 0, ml):ml]
+    # no hypotheses table was passed: the report says it was not run, it does not silently drop it
+    assert "was not run for this report" in unc and '<h3 id="hypotheses">' not in unc

@@ -150,7 +150,7 @@ def run_hypotheses(
 ) -> HypothesisTable | None:
     """Run ``design`` once per hypothesis in ``variants`` (``replicates`` trials each, same ``seed``) at the
     variant's point values; None for a design without a % reduction contrast or one of the immune module.
-    ``progress(stage, done, total)`` is called after each hypothesis."""
+    ``progress(variant, done, total)`` is called after each hypothesis."""
     from ..data.parameter_set import posterior_key
     from .provenance import model_info
 
@@ -189,7 +189,7 @@ def run_hypotheses(
             )
         )
         if progress:
-            progress("hypotheses", i + 1, len(variants))
+            progress(v, i + 1, len(variants))
     published, ci = _published(design, a, b)
     return HypothesisTable(
         design=design.name, a=a, b=b, replicates=int(replicates), patients=n_pat, seed=seed,

@@ -767,7 +767,15 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
     else:
         ul.append(_ic50_item(res))
         parts.append("<ul>" + "".join(ul) + "</ul>")
-        parts.append(_hypotheses_html(extra.get("hypotheses")))
+        if "hypotheses" in extra:  # None: the design has no LDN − placebo % reduction contrast
+            parts.append(_hypotheses_html(extra["hypotheses"]))
+        else:
+            parts.append(
+                "<p class=muted>What each hypothesis (<code>null</code>, <code>full</code>, "
+                "<code>full-potent-tlr4</code>, <code>mu-rebound</code>) predicts for this design was not "
+                "run for this report; <code>ldnsim trial DESIGN --report FILE</code> and "
+                "<code>ldnsim demo</code> add it for designs with an LDN − placebo % reduction contrast.</p>"
+            )
         parts.append(_calibration_html())
     parts.append("</section>")
 
