@@ -20,6 +20,8 @@ def test_onset_and_benefit_priors_equal_the_shipped_models(derived):
     assert doc["onset"]["tau_log_mean"]["value"] == pytest.approx(derived["tau_log_mean"], abs=1e-3)
     assert doc["onset"]["tau_log_sd"]["value"] == pytest.approx(derived["tau_log_sd"], abs=1e-3)
     assert doc["onset"]["fast_fraction"]["value"] == pytest.approx(derived["fast_fraction"], abs=1e-3)
+    slope = doc["onset"]["fast_fraction_per_log_tau"]["value"]
+    assert slope == pytest.approx(derived["fast_fraction_per_log_tau"], abs=1e-3)
     assert doc["onset"]["fast_tau_days"]["value"] == pytest.approx(derived["fast_tau_days"], abs=1e-9)
     assert doc["benefit"]["mean_nrs"]["value"] == pytest.approx(derived["beta_model_mean_nrs"], abs=1e-3)
 
@@ -61,3 +63,22 @@ def test_benefit_prior_is_centred_on_the_posterior_predictive_mean(derived):
     doc = load_yaml("nof1/priors.yaml")
     assert abs(doc["benefit"]["mean_nrs"]["value"]) < 0.2
     assert doc["benefit"]["sd_nrs"]["value"] > 5 * derived["beta_model_sd_nrs"]
+
+
+def test_fast_share_follows_the_slow_time_constant():
+    """In the model's glial curves a faster slow phase goes with a larger fast share; the analysis's onset
+    uses that relation (clipped to 0-0.95), and the curve it gives for the prior median equals the fitted
+    two-phase form."""
+    import numpy as np
+
+    from ldnsim.nof1 import load_priors
+
+    P = load_priors()
+    assert P.onset_fast_slope < 0
+    fast, slow = P.fast_fraction_at(15.0), P.fast_fraction_at(200.0)
+    assert 0.0 <= slow < P.onset_fast_fraction < fast <= 0.95
+    tau = P.tau_median_days
+    t = np.arange(120) + 1.0
+    w = P.onset_fast_fraction
+    expected = w * (1 - np.exp(-t / P.onset_fast_tau_days)) + (1 - w) * (1 - np.exp(-t / tau))
+    assert np.allclose(P.onset(np.ones(120), tau), expected, atol=0.02)

@@ -75,7 +75,8 @@ def nuts(
             return s, s
 
         slow = jax.lax.scan(step, 0.0, u_j)[1]
-        return p.onset_fast_fraction * fast + (1.0 - p.onset_fast_fraction) * slow
+        w = jnp.clip(p.onset_fast_fraction + p.onset_fast_slope * (jnp.log(tau) - p.tau_log_mean), 0.0, 0.95)
+        return w * fast + (1.0 - w) * slow
 
     def model():
         log_tau = numpyro.sample("log_tau", dist.Normal(p.tau_log_mean, p.tau_log_sd))

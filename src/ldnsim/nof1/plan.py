@@ -54,7 +54,7 @@ def block_weeks_for(priors: Priors, fraction: float = 0.8, tau_quantile: float =
 def reach_of(priors: Priors, days: float, tau_slow: float) -> float:
     """Fraction of the steady-state effect reached after ``days`` of continuous LDN (two-phase onset:
     the fast share with its time constant, the rest with ``tau_slow``)."""
-    w, tf = priors.onset_fast_fraction, priors.onset_fast_tau_days
+    w, tf = priors.fast_fraction_at(tau_slow), priors.onset_fast_tau_days
     return w * (1.0 - math.exp(-days / tf)) + (1.0 - w) * (1.0 - math.exp(-days / tau_slow))
 
 
@@ -266,8 +266,8 @@ def make_plan(
     if bw < need:
         notes.append(
             f"blocks of {bw} week(s) let LDN's effect reach only ~{reach:.0%} of steady state for a "
-            f"typical patient (~{p.onset_fast_fraction:.0%} within days, the rest with a time constant of "
-            f"~{tau_med:.0f} days); {need} weeks are recommended"
+            f"typical patient (~{p.fast_fraction_at(tau_med):.0%} within days, the rest with a time constant "
+            f"of ~{tau_med:.0f} days); {need} weeks are recommended"
         )
     rng = np.random.default_rng(seed)
     chosen = PATTERNS[fam][int(rng.integers(2))]

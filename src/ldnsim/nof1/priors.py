@@ -42,8 +42,10 @@ class Priors:
     """All prior settings of :func:`ldnsim.nof1.analysis.fit` (units in the field names).
 
     tau_log_mean, tau_log_sd: log-normal prior of the slow onset/offset time constant (log days).
-    onset_fast_fraction, onset_fast_tau_days: share of the benefit that follows LDN with the fast time
-    constant (days) instead (:func:`ldnsim.nof1._onset.ldn_onset`).
+    onset_fast_fraction, onset_fast_slope, onset_fast_tau_days: share of the benefit that follows LDN with
+    the fast time constant (days) instead (:func:`ldnsim.nof1._onset.ldn_onset`): ``onset_fast_fraction``
+    at the slow time constant ``exp(tau_log_mean)``, changing by ``onset_fast_slope`` per unit of log(tau)
+    (:meth:`fast_fraction_at`; in the model a faster slow phase goes with a larger fast share).
     beta_mean_nrs, beta_sd_nrs: normal prior of the steady-state benefit (NRS points, positive = less pain).
     placebo_expectation: mean expectation effect as a fraction of the pain level (open / blinded).
     placebo_sd_frac: between-patient SD of the placebo response, as a fraction of its mean.
@@ -56,6 +58,7 @@ class Priors:
     tau_log_mean: float
     tau_log_sd: float
     onset_fast_fraction: float
+    onset_fast_slope: float
     onset_fast_tau_days: float
     beta_mean_nrs: float
     beta_sd_nrs: float
@@ -80,11 +83,16 @@ class Priors:
         """Prior median of the slow onset time constant (days)."""
         return float(np.exp(self.tau_log_mean))
 
+    def fast_fraction_at(self, tau_slow: float) -> float:
+        """Share of the fast phase for a patient with slow time constant ``tau_slow`` (days), in [0, 0.95]."""
+        w = self.onset_fast_fraction + self.onset_fast_slope * (float(np.log(tau_slow)) - self.tau_log_mean)
+        return float(np.clip(w, 0.0, 0.95))
+
     def onset(self, target: np.ndarray, tau_slow: float) -> np.ndarray:
         """The two-phase onset/offset state for a 0/1 LDN target with slow time constant ``tau_slow``."""
         from ._onset import ldn_onset
 
-        return ldn_onset(target, tau_slow, self.onset_fast_fraction, self.onset_fast_tau_days)
+        return ldn_onset(target, tau_slow, self.fast_fraction_at(tau_slow), self.onset_fast_tau_days)
 
     def with_beta(self, mean: float, sd: float) -> Priors:
         from dataclasses import replace
@@ -114,6 +122,7 @@ def load_priors(variant: str = "full") -> Priors:
         tau_log_mean=v("onset", "tau_log_mean"),
         tau_log_sd=v("onset", "tau_log_sd"),
         onset_fast_fraction=v("onset", "fast_fraction"),
+        onset_fast_slope=v("onset", "fast_fraction_per_log_tau"),
         onset_fast_tau_days=v("onset", "fast_tau_days"),
         beta_mean_nrs=v("benefit", "mean_nrs"),
         beta_sd_nrs=v("benefit", "sd_nrs"),
@@ -245,16 +254,22 @@ def fit_two_phase(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def derive_onset_prior(n: int = 400, seed: int = 0) -> dict[str, float]:
     """The numbers recorded in ``priors.yaml`` (see the module docstring): the two-phase onset from the
-    glial part of the curves (median fast share and fast time constant; log-normal slow time constant),
+    glial part of the curves (fast share linear in log slow time constant, median fast time constant,
+    log-normal slow time constant),
     the benefit from the whole curves."""
     untreated, curves, glial = onset_curves(n, seed=seed)
     beta, _ = fit_first_order(curves)
     _, w, tau_f, tau_s = fit_two_phase(glial)
+    x = np.log(tau_s) - np.log(tau_s).mean()
+    slope, intercept = np.polyfit(x, w, 1)
     return {
         "tau_log_mean": float(np.log(tau_s).mean()),
         "tau_log_sd": float(np.log(tau_s).std(ddof=1)),
         "tau_median_days": float(np.median(tau_s)),
-        "fast_fraction": float(np.median(w)),
+        "fast_fraction": float(intercept),
+        "fast_fraction_per_log_tau": float(slope),
+        "fast_fraction_residual_sd": float(np.std(w - intercept - slope * x, ddof=2)),
+        "fast_fraction_median": float(np.median(w)),
         "fast_fraction_q25": float(np.quantile(w, 0.25)),
         "fast_fraction_q75": float(np.quantile(w, 0.75)),
         "fast_tau_days": float(np.median(tau_f)),
