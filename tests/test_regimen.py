@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import ldnsim.regimen as regimen_mod
@@ -330,6 +330,8 @@ def test_events_properties(dose, freq, start_d, for_d, until_h):
     hold=st.tuples(st.floats(0, 200), st.floats(1, 100)),
     until_h=st.floats(min_value=1.0, max_value=500.0),
 )
+@example(a="fentanyl 25 mcg/h patch q72h", b="oxycodone 5 mg q6h for 10 days from day 2", hold=(5e-324, 1.0),
+         until_h=1.0)  # found by Hypothesis: the cut patch's dose underflowed to 0 mg
 def test_combined_and_held_events_sorted_and_within(a, b, hold, until_h):
     reg = Regimen.parse(f"{a} + {b}").hold(hold[0], hold[0] + hold[1])
     ev = reg.events(until_h)

@@ -744,7 +744,10 @@ def _apply_holds(ev: DoseEvent, windows: tuple[list[float], list[float]]) -> Dos
         return None
     if ev.duration_h > 0 and i + 1 < len(starts) and starts[i + 1] < ev.time_h + ev.duration_h:
         worn = starts[i + 1] - ev.time_h
-        return DoseEvent(ev.time_h, ev.drug, ev.dose_mg * worn / ev.duration_h, ev.formulation, worn)
+        dose = ev.dose_mg * worn / ev.duration_h
+        # a hold starting a denormal instant after the patch goes on leaves a dose that underflows to 0:
+        # no event (a zero-dose event breaks the dose > 0 contract; the dropped amount is < 1e-300 mg)
+        return DoseEvent(ev.time_h, ev.drug, dose, ev.formulation, worn) if dose > 0 else None
     return ev
 
 
