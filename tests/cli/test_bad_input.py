@@ -174,6 +174,10 @@ def test_ctrl_c_is_exit_130_without_traceback():
     import signal
     import time
 
+    # a test runner started in the background (`pytest &`) has SIGINT ignored, and a child inherits SIG_IGN,
+    # so Python would never see the signal; with a handler installed here the child starts with the default
+    # disposition (exec resets handled signals, keeps ignored ones). Not preexec_fn: unsafe with JAX threads.
+    old_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -188,10 +192,8 @@ def test_ctrl_c_is_exit_130_without_traceback():
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # a test runner started in the background (`pytest &`) has SIGINT ignored, and a child inherits
-        # SIG_IGN, so Python would never see the signal: give the child the terminal's default disposition
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    signal.signal(signal.SIGINT, old_handler)
     try:
         time.sleep(10)  # usually inside the run (minutes long); start-up may be slow on a loaded machine
         proc.send_signal(signal.SIGINT)
