@@ -81,3 +81,29 @@ def test_validation_trial_difference_inside_its_predictive_interval():
     lo, hi = row["pi95"]
     assert row["within_pi95"] and lo <= -0.34 <= hi
     assert 0.5 * 1.22 <= hi - lo <= 3 * 1.22
+
+
+def test_report_shows_the_calibration_fit_from_the_shipped_record():
+    """The report's Bayesian calibration block carries the fit of the design's own published summaries
+    (one row per calibrated variant and target, values from system/posterior.yaml) and the fit figure of
+    every summary; a validation design gets the figure but no in-sample rows."""
+    import re
+
+    import yaml
+
+    from ldnsim.data import data_path
+    from ldnsim.trials.design import load_design
+    from ldnsim.trials.report import _bayes_calibration_html
+
+    rec = yaml.safe_load(data_path("system/posterior.yaml").read_text(encoding="utf-8"))
+    own = [(v, f) for v, vr in rec["variants"].items() for f in vr["fit"] if f["study"] == "younger2013"]
+    assert len(own) == 4 * len(rec["variants"])  # 4 published Younger 2013 summaries per variant
+    block = _bayes_calibration_html(load_design("younger2013"))
+    assert 'alt="calibration fit of every variant"' in block
+    rows = re.findall(r"<tr><td>[^<]+</td><td><code>([^<]+)</code></td>", block)
+    assert len(rows) == len(own)
+    v, f = own[0]
+    assert f"<td>{f['posterior_median']:.3f} [{f['posterior_ci95'][0]:.3f}, " in block
+    val = _bayes_calibration_html(load_design("bruun2024"))
+    assert 'alt="calibration fit of every variant"' in val
+    assert not re.findall(r"<tr><td>[^<]+</td><td><code>", val)

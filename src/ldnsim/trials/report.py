@@ -352,6 +352,18 @@ def _bayes_calibration_html(design) -> str:
         for r in rec.get("comparison", [])
     )
     meta = rec.get("meta", {})
+    fit_rows = "".join(
+        f"<tr><td>{esc(v)}</td><td><code>{esc(f['quantity'])}</code></td>"
+        f"<td>{_fmt(f['published'], 3)} ({_fmt(f['se'], 2)})</td>"
+        f"<td>{_fmt(f['posterior_median'], 3)} [{_fmt(f['posterior_ci95'][0], 3)}, "
+        f"{_fmt(f['posterior_ci95'][1], 3)}]</td></tr>"
+        for v, vr in vrec.items() for f in vr.get("fit", []) if f.get("study") == design.name
+    )
+    fit_html = (
+        "<p>Fit of this trial's published summaries (posterior of the simulated expected value):</p>"
+        "<table><tr><th>variant</th><th>quantity</th><th>published (SE)</th><th>posterior median [95%]</th>"
+        "</tr>" + fit_rows + "</table>"
+    ) if fit_rows else ""
     return (
         "<h3>Bayesian calibration behind these draws</h3>"
         f"<p>Calibration trials: {esc(', '.join(studies))}. This design is "
@@ -361,7 +373,41 @@ def _bayes_calibration_html(design) -> str:
         "<table><tr><th>mechanism variant</th><th>occupancy variant</th><th>elpd_loo (SE)</th>"
         "<th>difference to best (SE)</th></tr>"
         + rows + "</table>"
+        + fit_html
+        + _calibration_fit_figure(rec)
     )
+
+
+def _calibration_fit_figure(rec: dict) -> str:
+    """Every calibration summary: published value ± 1.96 SE against each variant's posterior median and
+    95 % interval of the simulated expected value (system/posterior.yaml ``fit``)."""
+    vrec = rec.get("variants") or {}
+    names = [v for v in vrec if vrec[v].get("fit")]
+    if not names:
+        return ""
+    keys = [(f["study"], f["quantity"]) for f in vrec[names[0]]["fit"]]
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(keys), figsize=(min(2.0 * len(keys), 16), 3.6), squeeze=False)
+    for ax, (study, quantity) in zip(axes[0], keys, strict=True):
+        pub = next(f for f in vrec[names[0]]["fit"] if (f["study"], f["quantity"]) == (study, quantity))
+        ax.errorbar([-1], [pub["published"]], yerr=[[1.96 * pub["se"]], [1.96 * pub["se"]]], fmt="s",
+                    color="black", capsize=3)
+        for i, v in enumerate(names):
+            f = next((f for f in vrec[v]["fit"] if (f["study"], f["quantity"]) == (study, quantity)), None)
+            if f is None:
+                continue
+            lo, hi = f["posterior_ci95"]
+            med = f["posterior_median"]
+            ax.errorbar([i], [med], yerr=[[med - lo], [hi - med]], fmt="o", color=_PALETTE[i % len(_PALETTE)],
+                        capsize=2, ms=4)
+        ax.set_xticks([-1, *range(len(names))])
+        ax.set_xticklabels(["published", *names], rotation=90, fontsize=6)
+        ax.set_title(f"{study}\n{quantity}", fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.suptitle("Calibration fit: published ± 1.96 SE (black) vs posterior median and 95% interval per "
+                 "variant", fontsize=9)
+    fig.tight_layout()
+    return _fig_to_img(fig, "calibration fit of every variant")
 
 
 def _ic50_item(res: TrialResult) -> str:
