@@ -83,8 +83,14 @@ def test_plan_a_hold_in_the_browsers_time_zone(page):
 
 def test_run_a_small_trial_and_open_its_report(page):
     page.goto(page.base + "/trials")
+    box = page.locator("#uncertainty")
+    assert box.is_checked() and box.is_enabled()  # the default for a pain design
+    page.get_by_label("Published design").select_option("smith2011")  # Crohn's: no posterior draws yet
+    assert not box.is_checked() and box.is_disabled()
     page.get_by_label("Published design").select_option("younger2009")
+    assert box.is_checked() and box.is_enabled()
     assert "name: younger2009" in page.get_by_label(re.compile("^Design")).input_value()
+    box.uncheck()  # the real model: the trial alone keeps this test fast (the option: test_trials_uncertainty)
     page.get_by_label(re.compile("^Patients per trial")).fill("12")
     page.get_by_label(re.compile("^Replicate trials")).fill("1")
     page.get_by_role("button", name="Run the trial").click()
@@ -98,6 +104,7 @@ def test_run_a_small_trial_and_open_its_report(page):
     assert page.locator("section#summary").is_visible()
     body = page.inner_text("body")
     assert "32.5" in body  # the published Younger 2009 result beside the simulated one
+    assert "was not run for this report" in body
     assert "not medical advice" in body
 
 

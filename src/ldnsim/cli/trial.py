@@ -10,6 +10,9 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
+
+# the demo's posterior predictive (20 draws × 2 trials), defined with the shared code path; re-exported
+from ..trials.uncertainty import DEMO_DRAWS, DEMO_REPLICATES_PER_DRAW  # noqa: F401
 from ._app import DISCLAIMER, app, emit_json, progress_bar
 
 
@@ -199,14 +202,9 @@ def trial(
                          value=draws)
     if posterior:
         from ..trials.design import load_design
+        from ..trials.uncertainty import check_posterior_applies
 
-        if load_design(design).is_disease():
-            raise InputError(
-                "--posterior",
-                "the posterior predictive runs the pain model's parameter draws; for Crohn's and MS "
-                "designs it waits for the Bayesian calibration (the readouts have point estimates with "
-                "profile intervals: docs/conditions.md)",
-            )
+        check_posterior_applies(load_design(design), "--posterior")
     res = _run(
         design,
         patients,
@@ -217,19 +215,16 @@ def trial(
         show_progress=not json_out and sys.stderr.isatty(),
     )
     prog, make = _progress(not json_out and sys.stderr.isatty())
-    post = hyp = None
+    from ..trials.uncertainty import run_uncertainty
+
     with _bar(prog):
-        if posterior:
-            from ..trials.posterior import run_posterior
-
-            post = run_posterior(res.design, draws=draws, patients=patients, replicates=replicates, seed=seed,
-                                 variant=variant, engine=engine, progress=make("posterior draws"))
-        if report is not None:
-            from ..trials.hypotheses import DEFAULT_REPLICATES, run_hypotheses
-
-            # what each hypothesis predicts (pain designs with a % reduction contrast; None otherwise)
-            hyp = run_hypotheses(res.design, replicates=min(res.run.replicates, DEFAULT_REPLICATES),
-                                 patients=patients, seed=seed, engine=engine, progress=make("hypotheses"))
+        # the posterior predictive when asked; what each hypothesis predicts for the report (pain designs
+        # with a % reduction contrast; None otherwise): the same code path as `ldnsim demo` and the web page
+        unc = run_uncertainty(res.design, trial_replicates=res.run.replicates, seed=seed, patients=patients,
+                              variant=variant, engine=engine, posterior=posterior,
+                              hypotheses=report is not None, draws=draws, replicates_per_draw=replicates,
+                              progress=make)
+    post, hyp = unc.get("posterior"), unc.get("hypotheses")
     if report is not None:
         from ..trials.report import write_report
 
@@ -252,11 +247,6 @@ def trial(
             typer.echo(f"report: {report}")
 
 
-#: the demo's posterior predictive: parameter draws and trials per draw (kept small so `make demo` stays
-#: about a minute on 2 cores; `ldnsim trial younger2013 --posterior --draws N` for more)
-DEMO_DRAWS = 20
-DEMO_REPLICATES_PER_DRAW = 2
-
 
 @app.command("demo")
 def demo(
@@ -267,10 +257,9 @@ def demo(
     """Run the Younger 2013 virtual trial, what each model hypothesis predicts for it and its posterior
     predictive; write OUT/younger2013_report.html and OUT/younger2013.json."""
     from .._io import atomic_write_text
-    from ..trials.hypotheses import run_hypotheses
-    from ..trials.posterior import run_posterior
     from ..trials.report import write_report
     from ..trials.run import run_trial
+    from ..trials.uncertainty import run_uncertainty
 
     if not out.parent.is_dir():  # --out itself is created (the user asked for it), never its parents
         raise InputError("--out", "parent folder does not exist (ldnsim does not create it)", value=str(out))
@@ -281,9 +270,8 @@ def demo(
     prog, make = _progress(not json_out and sys.stderr.isatty())
     with _bar(prog):
         res = run_trial("younger2013", seed=seed, progress=make("Younger 2013 trial"))
-        hyp = run_hypotheses(res.design, seed=seed, progress=make("hypotheses"))
-        post = run_posterior(res.design, draws=DEMO_DRAWS, replicates=DEMO_REPLICATES_PER_DRAW, seed=seed,
-                             progress=make("posterior draws"))
+        unc = run_uncertainty(res.design, trial_replicates=res.run.replicates, seed=seed, progress=make)
+    hyp, post = unc["hypotheses"], unc["posterior"]
     html_path = out / "younger2013_report.html"
     json_path = out / "younger2013.json"
     write_report(res, html_path, {"hypotheses": hyp, "posterior": post})

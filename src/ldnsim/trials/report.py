@@ -820,7 +820,8 @@ def render_report(res: TrialResult, extra: dict | None = None) -> str:
                 "<p class=muted>What each hypothesis (<code>null</code>, <code>full</code>, "
                 "<code>full-potent-tlr4</code>, <code>mu-rebound</code>) predicts for this design was not "
                 "run for this report; <code>ldnsim trial DESIGN --report FILE</code> and "
-                "<code>ldnsim demo</code> add it for designs with an LDN − placebo % reduction contrast.</p>"
+                "<code>ldnsim demo</code> add it for designs with an LDN − placebo % reduction contrast, "
+                "as does the web trial page's \u201cinclude the uncertainty\u201d option.</p>"
             )
         parts.append(_calibration_html())
     parts.append("</section>")

@@ -2,13 +2,17 @@
 app's job queue, watch its progress (htmx polling), open the report and compare two runs.
 
 The run is :func:`ldnsim.trials.run.run_trial`; the report is :func:`ldnsim.trials.report.render_report`
-(the same self-contained HTML as ``ldnsim trial --report``). Web runs are bounded (patients, replicates)
-so one user cannot occupy the machine; the queue refuses new runs when full (HTTP 503).
+(the same self-contained HTML as ``ldnsim trial --report``). With "include the uncertainty" ticked (pain
+designs; the default) the same job also runs :func:`ldnsim.trials.uncertainty.run_uncertainty`, the code
+path of ``ldnsim demo``: the posterior predictive (20 draws × 2 trials) and what each hypothesis predicts.
+Web runs are bounded (patients, replicates) so one user cannot occupy the machine; the queue refuses new
+runs when full (HTTP 503).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import yaml
 from fastapi import APIRouter, Request
@@ -16,7 +20,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ..errors import InputError
 from ..trials.design import PRESETS, TrialDesign, design_from_dict, preset_path
-from .forms import form_with_csrf, opt_int
+from ..trials.uncertainty import DEMO_DRAWS, DEMO_REPLICATES_PER_DRAW
+from .forms import checkbox, form_with_csrf, opt_int
 from .jobs import QueueFull
 from .render import render
 
@@ -65,8 +70,15 @@ def _form_defaults() -> dict:
         "replicates": "2",
         "seed": "0",
         "variant": "full",
+        "uncertainty": not _disease_presets().get(first, False),
         "design_yaml": _preset_yaml()[first],
     }
+
+
+@functools.cache
+def _disease_presets() -> dict[str, bool]:
+    """Preset name → True for a Crohn's/MS design (no posterior predictive; the form disables the option)."""
+    return {name: parse_design(text).is_disease() for name, text in _preset_yaml().items()}
 
 
 @router.get("/trials")
@@ -78,6 +90,9 @@ def trials_form(request: Request):
         {
             "form": _form_defaults(),
             "presets": _preset_yaml(),
+            "disease_presets": [k for k, v in _disease_presets().items() if v],
+            "demo_draws": DEMO_DRAWS,
+            "demo_replicates": DEMO_REPLICATES_PER_DRAW,
             "jobs": jobs,
             "max_patients": MAX_PATIENTS,
             "max_replicates": MAX_REPLICATES,
@@ -89,6 +104,7 @@ def trials_form(request: Request):
 async def trials_submit(request: Request):
     from ..trials.report import render_report
     from ..trials.run import run_trial
+    from ..trials.uncertainty import check_posterior_applies, run_uncertainty
 
     form = await form_with_csrf(request)
     text = str(form.get("design_yaml") or "")
@@ -107,22 +123,33 @@ async def trials_submit(request: Request):
     if design.is_disease() and variant != "full":  # refused before the job starts: a 4xx, not a failed run
         raise InputError("variant", f"pain-model variants do not apply to condition {design.condition!r}",
                          accepted="full", value=variant)
+    uncertainty = checkbox(form, "uncertainty")
+    if uncertainty:  # Crohn's/MS: refused before the job starts (the form disables the box for them)
+        check_posterior_applies(design, "uncertainty")
     patients = patients or min(design.patients, MAX_PATIENTS)
     replicates = replicates or min(design.replicates, MAX_REPLICATES)
+    steps = 4 if uncertainty else 2
 
-    def work(progress):
-        res = run_trial(
-            design,
-            patients=patients,
-            replicates=replicates,
-            seed=seed,
-            variant=variant,
-            progress=lambda stage, done, total: progress(done, total, stage),
-        )
-        progress(1, 1, "writing the report")
-        return {"summary": res.summary, "html": render_report(res, {})}
+    def work(progress: Callable[[int, int, str], None]) -> dict:
+        def stage(k: int, label: str) -> Callable[[str, int, int], None]:
+            """A callback for step ``k`` of ``steps``: the bar shows this step's own fraction and its name."""
+            return lambda what, done, total: progress(done, total, f"step {k} of {steps}, {label}: {what}")
+
+        res = run_trial(design, patients=patients, replicates=replicates, seed=seed, variant=variant,
+                        progress=stage(1, "the trial"))
+        extra: dict = {}
+        if uncertainty:
+            labels = {"hypotheses": (2, "what each hypothesis predicts"),
+                      "posterior draws": (3, "posterior-predictive draws")}
+            extra = run_uncertainty(res.design, trial_replicates=res.run.replicates, seed=seed,
+                                    patients=patients, variant=variant,
+                                    progress=lambda label: stage(*labels[label]))
+        progress(1, 1, f"step {steps} of {steps}, writing the report")
+        return {"summary": res.summary, "html": render_report(res, extra)}
 
     title = f"{design.name}: {patients} patients × {replicates} trials, seed {seed}, {variant}"
+    if uncertainty:
+        title += f", with uncertainty ({DEMO_DRAWS} draws × {DEMO_REPLICATES_PER_DRAW} trials)"
     try:
         job = request.app.state.jobs.submit(title, work)
     except QueueFull as exc:

@@ -19,8 +19,19 @@ function ldnsimInit(root) {
       const box = document.getElementById(sel.dataset.yamlTarget);
       const src = document.getElementById("yaml-" + opt.value);
       if (box && src) { box.value = src.content.textContent; }
+      syncUncertainty(opt.value);
     });
+    syncUncertainty(sel.value);
   });
+  // The uncertainty option (posterior draws, hypotheses) applies to pain-model designs only: disabled and
+  // unticked for a Crohn's/MS preset, ticked again (the default) for a pain preset.
+  function syncUncertainty(preset) {
+    const box = root.querySelector("input[data-disease-presets]");
+    if (!box) { return; }
+    const disease = box.dataset.diseasePresets.split(" ").indexOf(preset) >= 0;
+    if (disease) { box.checked = false; } else if (box.disabled) { box.checked = true; }
+    box.disabled = disease;
+  }
 }
 document.addEventListener("DOMContentLoaded", function () { ldnsimInit(document); });
 document.addEventListener("htmx:afterSwap", function (ev) { ldnsimInit(ev.target); });
