@@ -90,7 +90,7 @@ def test_run_a_small_trial_and_open_its_report(page):
     page.get_by_label("Published design").select_option("younger2009")
     assert box.is_checked() and box.is_enabled()
     assert "name: younger2009" in page.get_by_label(re.compile("^Design")).input_value()
-    box.uncheck()  # the real model: the trial alone keeps this test fast (the option: test_trials_uncertainty)
+    box.uncheck()  # real model: the trial alone keeps this fast (the option: test_trials_uncertainty.py)
     page.get_by_label(re.compile("^Patients per trial")).fill("12")
     page.get_by_label(re.compile("^Replicate trials")).fill("1")
     page.get_by_role("button", name="Run the trial").click()
