@@ -26,7 +26,7 @@ import yaml
 
 from .._io import atomic_write_text
 from ..data import data_path
-from ..data.posterior import posterior_record, posterior_samples, posterior_variants
+from ..data.posterior import POSTERIOR_RECORD, posterior_record, posterior_samples, posterior_variants
 
 __all__ = ["point_values", "apply_medians"]
 
@@ -58,6 +58,18 @@ def point_values(variant: str, cap: float) -> dict[str, float]:
     if "log10_tlr4_ic50_nM" in s:
         out["tlr4_ic50_nM"] = float(10 ** np.median(s["log10_tlr4_ic50_nM"]))
     return out
+
+
+#: where the TLR4 IC50 sits in system/parameters.yaml (dotted)
+IC50_ENTRY = "receptor_coupling.tlr4_ic50_nM"
+
+
+def _unit(doc: Any, dotted: str) -> str:
+    """The ``unit`` of the entry at ``dotted`` in a parsed data file (the shipped entry's own unit)."""
+    node = doc
+    for key in dotted.split("."):
+        node = node[key]
+    return str(node["unit"])
 
 
 def _g(x: float) -> str:
@@ -106,7 +118,8 @@ def apply_medians() -> dict[str, Any]:
         raise FileNotFoundError("no shipped posterior: run `ldnsim calibrate --write` first")
     meta = rec["meta"]
     real_path = data_path("trials/realism.yaml")
-    cap = float(yaml.safe_load(real_path.read_text(encoding="utf-8"))["placebo"]["expectation_cap"]["value"])
+    real_doc = yaml.safe_load(real_path.read_text(encoding="utf-8"))
+    cap = float(real_doc["placebo"]["expectation_cap"]["value"])
     note = (
         f"posterior median of the Bayesian calibration (ldnsim calibrate; record system/posterior.yaml: "
         f"{meta['command']}, commit {meta['commit']}, {meta['date']}, seed {meta['seed']})"
@@ -115,11 +128,12 @@ def apply_medians() -> dict[str, Any]:
     full = point_values("full", cap)
     sys_path = data_path("system/parameters.yaml")
     text = sys_path.read_text(encoding="utf-8")
+    sys_doc = yaml.safe_load(text)
     if "tlr4_ic50_nM" in full:
         d = rec["variants"]["full"]["diagnostics"]["log10_tlr4_ic50_nM"]
         text = _set_entry(
             text,
-            "receptor_coupling.tlr4_ic50_nM",
+            IC50_ENTRY,
             full["tlr4_ic50_nM"],
             f"{note}; 95% CrI 10^{d['q2.5']:.2f}-10^{d['q97.5']:.2f} nM under the in-vitro prior "
             "(system/calibration.yaml; prior-data conflict in docs/credibility.md)",
@@ -143,7 +157,7 @@ def apply_medians() -> dict[str, Any]:
         "command": meta["command"],
         "commit": meta["commit"],
         "date": meta["date"],
-        "record": "system/posterior.yaml",
+        "record": POSTERIOR_RECORD,
     }
     for v, spec in doc["variants"].items():
         if posterior_samples(v) is None:
@@ -152,20 +166,15 @@ def apply_medians() -> dict[str, Any]:
         if v == "full":
             continue
         pv = point_values(v, cap)
-        units = {
-            "placebo.expectation.single": "fraction of pain",
-            "placebo.expectation.double": "fraction of pain",
-            "placebo.design.length_logit": "logit per ln(weeks/12)",
-            "placebo.design.recall_logit": "logit",
-        }
         spec["realism"] = {
-            k: {"value": float(_g(x)), "unit": units[k], "derived": note} for k, x in pv.items() if k in units
+            k: {"value": float(_g(x)), "unit": _unit(real_doc, k), "derived": note}
+            for k, x in pv.items() if k.startswith("placebo.")
         }
         if "tlr4_ic50_nM" in pv:
             old = (spec.get("system") or {}).get("tlr4_ic50_nM") or {}
             spec.setdefault("system", {})["tlr4_ic50_nM"] = {
                 "value": float(_g(pv["tlr4_ic50_nM"])),
-                "unit": "nM",
+                "unit": _unit(sys_doc, IC50_ENTRY),
                 "derived": note,
                 **({"prior": old["prior"]} if "prior" in old else {}),
             }
