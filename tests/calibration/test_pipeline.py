@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ldnsim.calibration import Settings, calibrate
+from ldnsim.calibration import SMOKE, Settings, calibrate
 from ldnsim.calibration import runs as runs_mod
 from ldnsim.calibration.spec import load_spec
 from ldnsim.calibration.store import write_posterior
@@ -29,15 +29,9 @@ def _fake(study, variant, inputs, seed):
     return out
 
 
-SETTINGS = dict(
-    design_points_per_dim=6,
-    validation_fraction=0.5,
-    chains=2,
-    warmup=100,
-    samples=100,
-    keep_draws=100,
-    predictive_draws=0,
-)
+#: the shipped smoke settings, with more emulator runs and fewer NUTS iterations for the fake simulator
+SETTINGS = {**SMOKE, "design_points_per_dim": 6, "warmup": 100, "samples": 100}
+SETTINGS.pop("replicates_scale")  # the fake simulator ignores it; Settings' default, as before
 
 
 pytestmark = pytest.mark.slow

@@ -247,7 +247,6 @@ def trial(
             typer.echo(f"report: {report}")
 
 
-
 @app.command("demo")
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and JSON."),

@@ -182,7 +182,7 @@ class ParameterSet:
     @property
     def posterior_key(self) -> str:
         """This variant's name in the Bayesian calibration's files (:func:`posterior_key`)."""
-        return self.variant if self.occupancy == default_occupancy() else self.name
+        return posterior_key(self.name)
 
     def draws(self, n: int, seed: int) -> list[dict[str, float]]:
         """``n`` parameter draws, each a flat dict of the uncertain parameters (system names and dotted
@@ -280,7 +280,7 @@ def _load(variant: str) -> ParameterSet:
 def _draws_kind(variant: str, occupancy: str) -> str:
     from .posterior import posterior_record, posterior_samples
 
-    key = variant if occupancy == default_occupancy() else f"{variant}{VARIANT_SEP}{occupancy}"
+    key = posterior_key(f"{variant}{VARIANT_SEP}{occupancy}")
     if posterior_samples(key) is not None:
         meta = (posterior_record() or {}).get("meta", {})
         point = (

@@ -220,6 +220,7 @@ def model_info(
     system names, ``realism``: dotted realism names), from the shipped parameter set's provenance.
     Raises :class:`~ldnsim.errors.InputError` for an unknown variant."""
     from ..data.parameter_set import DEFAULT_VARIANT, check_variant, load_parameter_set
+    from ..data.posterior import POSTERIOR_RECORD
 
     ps = load_parameter_set(variant)
     prov = ps.provenance
@@ -230,7 +231,7 @@ def model_info(
     if not use_calibrated:
         values = ("uncalibrated starting values (system/parameters.yaml and trials/realism.yaml as written, "
                   "not this variant's calibrated values)")
-    elif cal and "posterior medians" in str(cal.get("method", "")):
+    elif cal and cal.get("record") == POSTERIOR_RECORD:
         values = "posterior medians of the Bayesian calibration of this variant (its shipped values)"
     elif cal:
         values = "the calibrated values of this variant"

@@ -443,7 +443,7 @@ def _ic50_item(res: TrialResult) -> str:
             "model's point values give LDN little drug effect; the sub-nM hypothesis is the variant "
             "<code>full-potent-tlr4</code>.")
     m = res.model
-    if m is not None and m.variant.split("/")[0] != DEFAULT_VARIANT:
+    if m is not None and m.mechanism != DEFAULT_VARIANT:
         if m.tlr4_block_acts and m.tlr4_ic50_nM is not None:
             txt += f" This run's variant <code>{esc(m.variant)}</code> uses {_nm(m.tlr4_ic50_nM)} nM."
         else:
